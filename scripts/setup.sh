@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages virtkit needs to build and test, only those
+# missing.  Idempotent; run as root or with sudo available.
+#   scripts/setup.sh          build + test dependencies
+#   scripts/setup.sh --bench  also what the benchmarks compare against
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libpoco-dev libxml2-dev libxml2-utils libyaml-cpp-dev libspdlog-dev libfmt-dev
+  libboost-dev libboost-filesystem-dev
+  catch2
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(libvirt-clients hyperfine)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=""
+[[ $(id -u) -ne 0 ]] && sudo="sudo"
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
