@@ -49,6 +49,8 @@ public:
     void refresh();  // re-read id (and name) from the driver
 
 private:
+    void refreshAfterChange();  // best effort: the call itself succeeded
+
     std::shared_ptr<Connection> conn_;
     std::string name_, uuid_;
     int id_;

@@ -33,7 +33,7 @@ struct Event {
 
 // "started", "stopped", ... ; "unknown" outside the range.
 const char *lifecycleEventName(int32_t type);
-// libvirt's detail names: ("started", 0) -> "booted", ("stopped", 2) -> "destroyed".
+// libvirt's detail names: ("started", 0) -> "booted", ("stopped", 1) -> "destroyed".
 const char *lifecycleDetailName(int32_t type, int32_t detail);
 // Parse "started" etc. back; returns -1 if unknown.
 int32_t lifecycleEventFromName(const std::string &name);

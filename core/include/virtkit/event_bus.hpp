@@ -32,6 +32,12 @@ public:
     EventBus(const EventBus &) = delete;
     EventBus &operator=(const EventBus &) = delete;
 
+    // RAII: destroying (or move-assigning over) a Subscription unsubscribes.
+    // unsubscribe() may be called from any thread; once it returns, the
+    // handler is not running and will not run again.  Called from inside its
+    // own handler it is also safe: that handler finishes, no further one runs.
+    // Do not call flush() from inside a handler of the same bus expecting it
+    // to wait for that handler's own queue (it skips it).
     class Subscription {
     public:
         Subscription() = default;

@@ -36,6 +36,10 @@ struct PluginEntry {
     std::string refusal;  // why, when Refused
 };
 
+// EventKind::Plugin events carry one of these as `type`; payloadJson is
+// {"id": ..., "manifest": ..., "message": ...}.
+enum PluginEventType : int32_t { PluginLoaded = 0, PluginRefused = 1 };
+
 // A loaded, initialised plugin.  Lives until process exit.
 struct LoadedPlugin {
     const PluginManifest *manifest = nullptr;
@@ -46,7 +50,12 @@ struct LoadedPlugin {
 class PluginRegistry {
 public:
     PluginRegistry(EventBus &bus, const Config &config);
-    ~PluginRegistry();  // calls each loaded plugin's shutdown(); keeps code mapped
+    // A plugin is loaded and initialised once per process, however many
+    // registries use it; its shutdown() runs once at process exit and its
+    // code stays mapped.  The destructor only stops events reaching `bus`.
+    ~PluginRegistry();
+    PluginRegistry(const PluginRegistry &) = delete;
+    PluginRegistry &operator=(const PluginRegistry &) = delete;
 
     // Search order: dirs given here (first wins on duplicate schemes).
     // Default: VIRTKIT_PLUGIN_PATH (colon-separated), the config's
@@ -58,6 +67,8 @@ public:
     void scan(const std::vector<std::string> &dirs);
 
     const std::vector<PluginEntry> &entries() const;
+    // The dirs the last scan() searched, as given (for error messages).
+    const std::vector<std::string> &searchPath() const;
     // "scheme 'qemu' is claimed by both A (path) and B (path); using A".
     const std::vector<std::string> &warnings() const;
 
@@ -67,6 +78,11 @@ public:
 
     // Load and init (once).  Throws Error naming the file and what to do.
     LoadedPlugin &load(const std::string &id);
+
+    // Connections register their plugin handle so that events the plugin
+    // emits for it carry the connection's URI.  Thread-safe.
+    void attachConnection(const LoadedPlugin &plugin, const virtkit_conn *conn, const std::string &uri);
+    void detachConnection(const LoadedPlugin &plugin, const virtkit_conn *conn);
 
 private:
     struct Impl;
