@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -69,6 +70,7 @@ public:
                 inOverflowBurst_ = true;
             } else {
                 pending_.push_back(event);
+                hasPending_.store(true, std::memory_order_relaxed);
                 ++accepted_;
                 inOverflowBurst_ = false;
                 wake = sleeping_;
@@ -127,28 +129,61 @@ public:
 private:
     void run() {
         std::vector<EventPtr> batch;
-        std::size_t handledInBatch = 0;
+        std::size_t handled = 0;
+        bool dense = false;
         for (;;) {
-            {
-                std::unique_lock lock(mutex_);
-                handled_ += handledInBatch;
-                inBatch_ = 0;
-                if (flushWaiters_ > 0) {
-                    delivered_cv_.notify_all();
-                }
-                while (pending_.empty() && !stopping_) {
-                    sleeping_ = true;
-                    wakeDelivery_.wait(lock);
-                }
-                if (stopping_) {
-                    return;  // undelivered events are dropped
-                }
-                batch.swap(pending_);
-                inBatch_ = batch.size();
+            finishBatch(handled);
+            if (dense) {
+                spinBriefly();
             }
-            handledInBatch = deliver(batch);
+            if (!takeBatch(batch, dense)) {
+                return;  // stopped: undelivered events are dropped
+            }
+            handled = deliver(batch);
             batch.clear();  // keeps its capacity: the two vectors take turns
         }
+    }
+
+    void finishBatch(std::size_t handled) {
+        const std::lock_guard lock(mutex_);
+        handled_ += handled;
+        inBatch_ = 0;
+        if (flushWaiters_ > 0) {
+            delivered_cv_.notify_all();
+        }
+    }
+
+    // When events come faster than a sleep/wake pair costs, wait for the
+    // next one by yielding instead of sleeping; yielding (not spinning on
+    // the CPU) lets a publisher that shares this core run.
+    void spinBriefly() const {
+        const auto until = std::chrono::steady_clock::now() + kSpinWindow;
+        while (!hasPending_.load(std::memory_order_relaxed) && !stopRequested_.load(std::memory_order_relaxed) &&
+               std::chrono::steady_clock::now() < until) {
+            std::this_thread::yield();
+        }
+    }
+
+    // Swaps the queue out, sleeping until it is non-empty.  `dense` tells
+    // whether events arrived within the spin window.
+    bool takeBatch(std::vector<EventPtr> &batch, bool &dense) {
+        std::unique_lock lock(mutex_);
+        dense = true;
+        if (pending_.empty() && !stopping_) {
+            const auto asleepSince = std::chrono::steady_clock::now();
+            do {
+                sleeping_ = true;
+                wakeDelivery_.wait(lock);
+            } while (pending_.empty() && !stopping_);
+            dense = std::chrono::steady_clock::now() - asleepSince < kSpinWindow;
+        }
+        if (stopping_) {
+            return false;
+        }
+        batch.swap(pending_);
+        inBatch_ = batch.size();
+        hasPending_.store(false, std::memory_order_relaxed);
+        return true;
     }
 
     std::size_t deliver(const std::vector<EventPtr> &batch) {
@@ -187,6 +222,8 @@ private:
     bool stopping_ = false;
     bool inOverflowBurst_ = false;
 
+    static constexpr auto kSpinWindow = std::chrono::microseconds(20);
+    std::atomic<bool> hasPending_{false};      // pending_ is non-empty; polled by spinBriefly()
     std::atomic<bool> stopRequested_{false};  // read between handlers without the mutex
     std::atomic<uint64_t> overflow_{0};
     std::atomic<uint64_t> deliveredTotal_{0};

@@ -291,7 +291,16 @@ private:
 
 }  // namespace
 
+namespace {
+std::atomic<bool> hostGone{false};  // trivially destructible: safe to read after exit
+}  // namespace
+
 PluginHost::PluginHost() : impl_(std::make_unique<Impl>()) {}
+
+bool PluginHost::gone()
+{
+    return hostGone;
+}
 
 PluginHost &PluginHost::instance()
 {
@@ -301,6 +310,7 @@ PluginHost &PluginHost::instance()
 
 PluginHost::~PluginHost()
 {
+    hostGone = true;
     impl_->exiting = true;
     const auto shutdown = [](const Library &lib) {
         if (lib.initialised && lib.plugin.descriptor->shutdown)

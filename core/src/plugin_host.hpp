@@ -25,6 +25,9 @@ struct HostBinding {
 class PluginHost {
 public:
     static PluginHost &instance();
+    // True once the host has been destroyed at process exit, so that a
+    // registry outliving it (a static Context) does not touch it.
+    static bool gone();
     ~PluginHost();  // runs each plugin's shutdown() once; code stays mapped
 
     // Loads, checks against the manifest and initialises the library once

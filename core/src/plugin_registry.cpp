@@ -164,7 +164,7 @@ PluginRegistry::PluginRegistry(EventBus &bus, const Config &config) : impl_(std:
 
 PluginRegistry::~PluginRegistry()
 {
-    if (impl_->boundToHost)
+    if (impl_->boundToHost && !detail::PluginHost::gone())
         detail::PluginHost::instance().unbind(impl_->binding);
 }
 
@@ -281,7 +281,8 @@ void PluginRegistry::attachConnection(const LoadedPlugin &plugin, const virtkit_
 
 void PluginRegistry::detachConnection(const LoadedPlugin &plugin, const virtkit_conn *conn)
 {
-    detail::PluginHost::instance().detachConnection(plugin, conn);
+    if (!detail::PluginHost::gone())
+        detail::PluginHost::instance().detachConnection(plugin, conn);
 }
 
 }  // namespace virtkit

@@ -59,7 +59,10 @@ public:
                 if (!isHex(raw[i + 1]) || !isHex(raw[i + 2]))
                     fail(std::string(part) + " has an invalid percent escape '" +
                          std::string(raw.substr(i, 3)) + "'");
-                out += static_cast<char>(std::stoi(std::string(raw.substr(i + 1, 2)), nullptr, 16));
+                const char decoded = static_cast<char>(std::stoi(std::string(raw.substr(i + 1, 2)), nullptr, 16));
+                if (decoded == '\0')
+                    fail(std::string(part) + " has '%00', a NUL byte, which no URI part may hold");
+                out += decoded;
                 i += 2;
             } else if (!allowed(c)) {
                 fail(std::string(part) + " '" + printable(std::string(raw)) +

@@ -160,7 +160,7 @@ std::string serialize(const xmlDoc &doc) {
     const std::unique_ptr<xmlBuffer, decltype(&xmlBufferFree)> buffer(xmlBufferCreate(), xmlBufferFree);
     if (!buffer)
         throw Error(VIRTKIT_ERR_INTERNAL, "cannot allocate an XML output buffer");
-    xmlSaveCtxt *const save = xmlSaveToBuffer(buffer.get(), "UTF-8", XML_SAVE_FORMAT | XML_SAVE_NO_DECL | XML_SAVE_NO_EMPTY);
+    xmlSaveCtxt *const save = xmlSaveToBuffer(buffer.get(), "UTF-8", XML_SAVE_FORMAT | XML_SAVE_NO_DECL);
     if (save == nullptr)
         throw Error(VIRTKIT_ERR_INTERNAL, "cannot start XML serialisation");
     const long written = xmlSaveDoc(save, const_cast<xmlDoc *>(&doc));

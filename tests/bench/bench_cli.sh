@@ -22,8 +22,9 @@ trap 'rm -rf "$work"' EXIT
 mean_seconds() {
     local runs=$1; shift
     if command -v hyperfine >/dev/null; then
-        hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/h.json" --style none "$*" >/dev/null 2>&1 ||
-        hyperfine --warmup 3 --runs "$runs" --export-json "$work/h.json" --style none "$*" >/dev/null
+        # -N: no intermediate shell; the command is one shell-quoted string
+        hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/h.json" --style none \
+            "$(printf '%q ' "$@")" >/dev/null
         python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["mean"])' "$work/h.json"
     else
         local start end

@@ -157,7 +157,7 @@ int main(int argc, char **argv) {
 
     std::printf("%-18s %4s %9s %12s %12s %8s %9s %9s %9s\n", "scenario", "subs", "events", "publish/s",
                 "delivered/s", "dropped", "p50 us", "p99 us", "max us");
-    for (const int subs : {1, 8}) {
+    for (const int subs : {0, 1, 8}) {
         print(throughput(subs, events));
     }
     for (const int subs : {1, 8}) {

@@ -227,7 +227,7 @@ TEST_CASE("a domain goes through its lifecycle on the test plugin, with events o
                                        VIRTKIT_EVENT_RESUMED, VIRTKIT_EVENT_STOPPED, VIRTKIT_EVENT_UNDEFINED});
 }
 
-TEST_CASE("XML is validated before the test plugin sees it; a bad document changes nothing", "[connection]")
+TEST_CASE("XML is validated before the test plugin sees it, and a bad document changes nothing", "[connection]")
 {
     Context ctx(Config(), {VIRTKIT_PLUGIN_BUILD_DIR});
     const auto conn = Connection::open(ctx, "test:///default");

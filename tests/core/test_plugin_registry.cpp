@@ -91,7 +91,7 @@ struct TempDir {
 
 }  // namespace
 
-TEST_CASE("listing and routing read manifests only; a connection loads just the plugin it needs", "[registry]")
+TEST_CASE("listing and routing read manifests only, and a connection loads just the plugin it needs", "[registry]")
 {
     TempDir markers;
     const ScopedEnv markerDir("VIRTKIT_FIXTURE_MARKER_DIR", markers.path.string());

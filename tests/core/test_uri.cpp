@@ -122,6 +122,7 @@ TEST_CASE("bad URIs are refused with a message naming the wrong part", "[uri]") 
         {"qemu:///system?keyfile=%zz", "query value has an invalid percent escape '%zz'"},
         {"qemu:///system?keyfile=%4", "query value has an incomplete percent escape '%4'"},
         {"qemu:///sys%g0tem", "path has an invalid percent escape '%g0'"},
+        {"qemu:///system?keyfile=a%00b", "query value has '%00', a NUL byte"},
         {"qemu:///system?=1", "query parameter '=1' has an empty name"},
         {"qemu:///sys tem", "contains a space at offset 11"},
         {"qemu:///system\n", "contains a control character at offset 14"},

@@ -120,7 +120,7 @@ void flatten(const xmlNode *node, int depth, bool skipRootUuid, std::vector<std:
                 out.push_back(indent + " uuid " + uuidValue(text(content)));
                 xmlFree(content);
             } else {
-                flatten(node->children, depth + 1, false, out);
+                flatten(node->children, depth + 1, depth == 0 && skipRootUuid, out);
             }
             break;
         }
@@ -170,6 +170,24 @@ bool refusedByLibvirtRule(const std::string &message) {
                        [&](const std::string &rule) { return message.find(rule) != std::string::npos; });
 }
 
+// The input with the <uuid> under <domain> removed: every corpus file has
+// one, and this is how the test reaches ensureUuid's insertion.
+std::string withoutUuid(xmlDoc *doc) {
+    const DocPtr copy(xmlCopyDoc(doc, 1));
+    for (xmlNode *child = xmlDocGetRootElement(copy.get())->children; child; child = child->next)
+        if (child->type == XML_ELEMENT_NODE && text(child->name) == "uuid") {
+            xmlUnlinkNode(child);
+            xmlFreeNode(child);
+            break;
+        }
+    xmlChar *out = nullptr;
+    int size = 0;
+    xmlDocDumpMemory(copy.get(), &out, &size);
+    std::string result(reinterpret_cast<const char *>(out), static_cast<std::size_t>(size));
+    xmlFree(out);
+    return result;
+}
+
 std::vector<fs::path> domainInputs() {
     std::vector<fs::path> files;
     for (const auto *folder : {"tests/domainschemadata", "tests/qemuxmlconfdata"})
@@ -203,6 +221,7 @@ TEST_CASE("libvirt's domain XML inputs round-trip and stay schema-valid", "[xml]
     const auto files = domainInputs();
     REQUIRE(files.size() > 100);
     int parsed = 0, rejected = 0, rejectedValid = 0, roundTrips = 0, validInputs = 0, validOutputs = 0;
+    int validGenerated = 0;
     for (const auto &file : files) {
         INFO("file: " << file.string());
         const std::string input = readFile(file);
@@ -238,12 +257,29 @@ TEST_CASE("libvirt's domain XML inputs round-trip and stay schema-valid", "[xml]
 
         const std::string outputProblems = schema.problems(outputDoc.get());
         validOutputs += outputProblems.empty() ? 1 : 0;
-        if (inputValid)
-            CHECK(outputProblems == "");
+        if (!inputValid)
+            continue;
+        CHECK(outputProblems == "");
+
+        // Again without a <uuid>: ensureUuid must add one the schema accepts.
+        const std::string bare = withoutUuid(inputDoc.get());
+        virtkit::DomainXml generated = virtkit::DomainXml::parse(bare);
+        REQUIRE(generated.uuid().empty());
+        generated.ensureUuid();
+        const DocPtr bareDoc = readPlain(bare);
+        const DocPtr generatedDoc = readPlain(generated.str());
+        REQUIRE(generatedDoc);
+        const std::string generatedDifference =
+            firstDifference(flatten(bareDoc.get(), false), flatten(generatedDoc.get(), true));
+        const std::string generatedProblems = schema.problems(generatedDoc.get());
+        CHECK(generatedDifference == "");
+        CHECK(generatedProblems == "");
+        validGenerated += generatedDifference.empty() && generatedProblems.empty() ? 1 : 0;
     }
     WARN("libvirt conformance: " << files.size() << " domain XML inputs, " << validInputs
                                  << " valid under domain.rng; parsed " << parsed << ", refused " << rejected << " ("
                                  << rejectedValid << " schema-valid, by a libvirt parser rule)"
-                                 << ", round-trip OK " << roundTrips << ", outputs valid " << validOutputs);
+                                 << ", round-trip OK " << roundTrips << ", outputs valid " << validOutputs
+                                 << "; without <uuid>, ensureUuid output OK " << validGenerated);
     CHECK(parsed + rejected == static_cast<int>(files.size()));
 }

@@ -88,9 +88,9 @@ TEST_CASE("controllers: USB by model or the machine's default, SCSI, virtio-seri
 {
     CHECK(device_drivers(args_for(domain_xml("<controller type='usb' model='none'/><memballoon model='none'/>"))).empty());
     CHECK(device_drivers(args_for(domain_xml("<controller type='usb' model='qemu-xhci'/>"))).front() == "qemu-xhci");
-    std::string q35 = domain_xml();
-    q35.replace(q35.find("machine='pc'"), 12, "machine='q35'");
-    CHECK(device_drivers(args_for(q35)).front() == "qemu-xhci");
+    std::string bare_q35 = domain_xml();
+    bare_q35.replace(bare_q35.find("machine='pc'"), 12, "machine='q35'");
+    CHECK(device_drivers(args_for(bare_q35)).front() == "qemu-xhci");
     const auto args = args_for(domain_xml(
         "<controller type='scsi' index='0' model='virtio-scsi'/><controller type='virtio-serial' index='0'/>"
         "<controller type='pci' index='0' model='pci-root'/>"
@@ -105,6 +105,14 @@ TEST_CASE("controllers: USB by model or the machine's default, SCSI, virtio-seri
     CHECK(bridge->getValue<std::string>("bus") == "pci.0");
     CHECK(device(args, "scsi-hd")->getValue<int>("lun") == 0);
     CHECK(error_code_for(domain_xml("<controller type='ccid' index='0'/>")) == VIRTKIT_ERR_NO_SUPPORT);
+    std::string q35 = domain_xml("<controller type='pci' index='0' model='pcie-root'/>"
+                                 "<controller type='pci' index='1' model='pcie-root-port'><model name='ioh3420'/>"
+                                 "<target chassis='7' port='0x10'/></controller>");
+    q35.replace(q35.find("machine='pc'"), 12, "machine='q35'");
+    const auto port = device(args_for(q35), "ioh3420");
+    REQUIRE(port);
+    CHECK(port->getValue<int>("chassis") == 7);
+    CHECK(port->getValue<int>("port") == 16);
     CHECK(error_code_for(domain_xml("<controller type='usb' model='fancy-usb'/>")) == VIRTKIT_ERR_NO_SUPPORT);
 }
 
@@ -180,6 +188,10 @@ TEST_CASE("video, input and sound devices", "[qemu][argv][display]")
     CHECK(error_code_for(domain_xml("<video><model type='gop'/></video>")) == VIRTKIT_ERR_NO_SUPPORT);
     CHECK(error_code_for(domain_xml("<input type='passthrough' bus='virtio'/>")) == VIRTKIT_ERR_NO_SUPPORT);
     CHECK(error_code_for(domain_xml("<sound model='pcspk'/>")) == VIRTKIT_ERR_NO_SUPPORT);
+    const auto declared = args_for(domain_xml("<audio id='3' type='none'/><sound model='es1370'/>"));
+    CHECK(values_of(declared, "-audiodev") == Strings{"none,id=audio3"});
+    CHECK(device(declared, "ES1370")->getValue<std::string>("audiodev") == "audio3");
+    CHECK(error_code_for(domain_xml("<audio id='1' type='pulseaudio'/>")) == VIRTKIT_ERR_NO_SUPPORT);
 }
 
 TEST_CASE("memballoon, rng, watchdog and panic devices", "[qemu][argv][misc]")

@@ -66,7 +66,8 @@ TEST_CASE("real QEMU accepts a generated command line with a device of every cla
 
     // the file name with option syntax in it reached QEMU as one name
     bool found_image = false;
-    for (const auto &node : *as_array(client->execute("query-named-block-nodes", 5s)))
+    const Poco::JSON::Array::Ptr nodes = as_array(client->execute("query-named-block-nodes", 5s));
+    for (const auto &node : *nodes)
         found_image = found_image || node.extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("file") == image;
     CHECK(found_image);
 

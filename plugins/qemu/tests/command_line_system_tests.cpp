@@ -215,6 +215,12 @@ TEST_CASE("on_reboot=destroy stops QEMU at reboot; QEMU never exits by itself at
     CHECK(error_code_for(domain_xml("", "<on_crash>coredump-destroy</on_crash>")) == VIRTKIT_ERR_NO_SUPPORT);
 }
 
+TEST_CASE("<pm> turns guest suspend to RAM and disk on or off in the chipset", "[qemu][argv]")
+{
+    const auto args = args_for(domain_xml("", "<pm><suspend-to-mem enabled='no'/><suspend-to-disk enabled='yes'/></pm>"));
+    CHECK(values_of(args, "-global") == std::vector<std::string>{"PIIX4_PM.disable_s3=1", "PIIX4_PM.disable_s4=0"});
+}
+
 TEST_CASE("what the driver cannot honour is refused by name, never dropped", "[qemu][argv]")
 {
     CHECK_THAT(error_text_for(domain_xml("<hostdev mode='subsystem' type='pci'/>")), Contains("<devices><hostdev>"));

@@ -97,10 +97,13 @@ struct Plugin {
         Host host;
         std::unique_ptr<D> driver;
     };
+    // Deliberately never destroyed: the host calls shutdown() from its own
+    // exit handlers, which may run after this library's static destructors;
+    // a static State would be gone by then.  shutdown() frees the driver.
     static State &state()
     {
-        static State s;
-        return s;
+        static State *const s = new State();
+        return *s;
     }
 
     static C &self(virtkit_conn *conn)
@@ -347,14 +350,14 @@ struct Plugin {
         VIRTKIT_SDK_SLOT(domain_lookup_by_id, lookupById, &lookupById)
         VIRTKIT_SDK_SLOT(domain_list, listDomains, &list)
         VIRTKIT_SDK_SLOT(domain_define_xml, defineXml, &defineXml)
-        VIRTKIT_SDK_SLOT(domain_undefine, domainUndefine, &uuidFlagsOp<&Connection::domainUndefine, kUndefine>)
+        VIRTKIT_SDK_SLOT(domain_undefine, domainUndefine, (&uuidFlagsOp<&Connection::domainUndefine, kUndefine>))
         VIRTKIT_SDK_SLOT(domain_create_xml, createXml, &createXml)
-        VIRTKIT_SDK_SLOT(domain_start, domainStart, &uuidFlagsOp<&Connection::domainStart, kStart>)
-        VIRTKIT_SDK_SLOT(domain_shutdown, domainShutdown, &uuidFlagsOp<&Connection::domainShutdown, kShutdown>)
-        VIRTKIT_SDK_SLOT(domain_reboot, domainReboot, &uuidFlagsOp<&Connection::domainReboot, kReboot>)
-        VIRTKIT_SDK_SLOT(domain_destroy, domainDestroy, &uuidFlagsOp<&Connection::domainDestroy, kDestroy>)
-        VIRTKIT_SDK_SLOT(domain_suspend, domainSuspend, &uuidOp<&Connection::domainSuspend, kSuspend>)
-        VIRTKIT_SDK_SLOT(domain_resume, domainResume, &uuidOp<&Connection::domainResume, kResume>)
+        VIRTKIT_SDK_SLOT(domain_start, domainStart, (&uuidFlagsOp<&Connection::domainStart, kStart>))
+        VIRTKIT_SDK_SLOT(domain_shutdown, domainShutdown, (&uuidFlagsOp<&Connection::domainShutdown, kShutdown>))
+        VIRTKIT_SDK_SLOT(domain_reboot, domainReboot, (&uuidFlagsOp<&Connection::domainReboot, kReboot>))
+        VIRTKIT_SDK_SLOT(domain_destroy, domainDestroy, (&uuidFlagsOp<&Connection::domainDestroy, kDestroy>))
+        VIRTKIT_SDK_SLOT(domain_suspend, domainSuspend, (&uuidOp<&Connection::domainSuspend, kSuspend>))
+        VIRTKIT_SDK_SLOT(domain_resume, domainResume, (&uuidOp<&Connection::domainResume, kResume>))
         VIRTKIT_SDK_SLOT(domain_get_xml, domainXml, &getXml)
         VIRTKIT_SDK_SLOT(domain_get_info, domainInfo, &getInfo)
         VIRTKIT_SDK_SLOT(domain_get_autostart, domainAutostart, &getAutostart)

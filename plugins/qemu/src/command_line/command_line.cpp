@@ -29,7 +29,7 @@ void check_top_level(const xmlNode *domain)
     }
     xml::allow_only(domain, {"name", "uuid", "title", "description", "metadata", "memory", "currentMemory",
                              "maxMemory", "vcpu", "cpu", "os", "features", "clock", "on_poweroff", "on_reboot",
-                             "on_crash", "devices", "seclabel"},
+                             "on_crash", "pm", "devices", "seclabel"},
                     true);
     for (const xmlNode *label : xml::children(domain, "seclabel"))
         if (xml::attr_or(label, "type", "") != "none")
@@ -157,7 +157,8 @@ QemuCommandLine build_command_line(std::string_view domain_xml, const CommandLin
     add_monitor(out);
     if (devices) {
         xml::allow_only(devices, {"emulator", "disk", "controller", "interface", "serial", "console", "channel",
-                                  "graphics", "video", "input", "sound", "memballoon", "rng", "watchdog", "panic"});
+                                  "graphics", "video", "input", "sound", "audio", "memballoon", "rng", "watchdog",
+                                  "panic"});
         add_controllers(devices, out);
         add_disks(devices, out);
         add_interfaces(devices, out);

@@ -64,7 +64,17 @@ void add_pci(const xmlNode *controller, int index, ArgvBuilder &out)
         return;
     }
     const std::string id = "pci." + std::to_string(index);
-    JsonOption device("driver", driver_for(pci_models, model, "PCI controller"));
+    std::string driver = driver_for(pci_models, model, "PCI controller");
+    // <model name='...'/> picks a specific QEMU device for the model
+    if (const xmlNode *named = xml::child(controller, "model"); named && xml::attr(named, "name")) {
+        const std::string name = *xml::attr(named, "name");
+        const bool known = name == driver || (model == "pcie-root-port" && name == "ioh3420") ||
+                           (model == "pci-bridge" && name == "pci-bridge");
+        if (!known)
+            throw Error(VIRTKIT_ERR_NO_SUPPORT, "PCI controller model name '" + name + "' is not supported for " + model);
+        driver = name;
+    }
+    JsonOption device("driver", driver);
     const xmlNode *target = xml::child(controller, "target");
     const auto target_number = [&](const char *name, std::uint64_t fallback) {
         const auto text = target ? xml::attr(target, name) : std::nullopt;

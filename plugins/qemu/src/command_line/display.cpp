@@ -106,12 +106,31 @@ void add_inputs(const xmlNode *devices, ArgvBuilder &out)
     }
 }
 
+// <audio> backends; returns the id sound devices use.
+std::string add_audio_backends(const xmlNode *devices, bool needed, ArgvBuilder &out)
+{
+    std::string first;
+    for (const xmlNode *audio : xml::children(devices, "audio")) {
+        xml::allow_only(audio, {});
+        const std::string type = xml::attr_or(audio, "type", "");
+        if (type != "none")
+            throw Error(VIRTKIT_ERR_NO_SUPPORT, "audio backend type '" + type + "' is not supported (none)");
+        const std::string id = "audio" + std::to_string(parse_number(xml::attr_or(audio, "id", ""), "<audio id>"));
+        out.add("-audiodev", KeyValueOption("none").add("id", id).str());
+        if (first.empty())
+            first = id;
+    }
+    if (first.empty() && needed) {
+        first = "audio1";  // sound devices need a backend; a headless host has none
+        out.add("-audiodev", "none,id=audio1");
+    }
+    return first;
+}
+
 void add_sound(const xmlNode *devices, ArgvBuilder &out)
 {
     const auto sounds = xml::children(devices, "sound");
-    if (sounds.empty())
-        return;
-    out.add("-audiodev", "none,id=audio1");  // sound devices need a backend; a headless host has none
+    const std::string audiodev = add_audio_backends(devices, !sounds.empty(), out);
     for (const xmlNode *sound : sounds) {
         xml::allow_only(sound, {"codec", "address", "alias"});
         const std::string model = xml::attr_or(sound, "model", "");
@@ -133,7 +152,7 @@ void add_sound(const xmlNode *devices, ArgvBuilder &out)
         JsonOption device("driver", driver);
         device.add("id", id);
         if (!hda)
-            device.add("audiodev", "audio1");
+            device.add("audiodev", audiodev);
         out.add_placement(device, sound);
         out.add_device(device);
         if (!hda)
@@ -152,7 +171,7 @@ void add_sound(const xmlNode *devices, ArgvBuilder &out)
                                .add("id", id + "-codec" + std::to_string(cad))
                                .add("bus", id + ".0")
                                .add("cad", static_cast<std::int64_t>(cad))
-                               .add("audiodev", "audio1"));
+                               .add("audiodev", audiodev));
         }
     }
 }

@@ -27,6 +27,31 @@ DomainDocument::DomainDocument(std::string_view text)
         throw Error(VIRTKIT_ERR_XML, "domain XML must have <domain> as its root element");
 }
 
+void DomainDocument::add_uuid(const std::string &uuid)
+{
+    xmlNode *domain = xmlDocGetRootElement(doc_.get());
+    xmlNode *node = xmlNewDocNode(doc_.get(), nullptr, reinterpret_cast<const xmlChar *>("uuid"),
+                                  reinterpret_cast<const xmlChar *>(uuid.c_str()));
+    xmlNode *name = nullptr;
+    for (xmlNode *c = domain->children; c && !name; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && !c->ns && xml::name(c) == "name")
+            name = c;
+    if (name)
+        xmlAddNextSibling(name, node);
+    else
+        xmlAddChild(domain, node);
+}
+
+std::string DomainDocument::to_string() const
+{
+    xmlChar *text = nullptr;
+    int size = 0;
+    xmlDocDumpMemory(doc_.get(), &text, &size);
+    std::string result(reinterpret_cast<const char *>(text), static_cast<std::size_t>(size));
+    xmlFree(text);
+    return result;
+}
+
 namespace xml {
 
 std::string name(const xmlNode *node) { return reinterpret_cast<const char *>(node->name); }

@@ -21,6 +21,9 @@ public:
     explicit DomainDocument(std::string_view xml);
 
     const xmlNode *root() const { return xmlDocGetRootElement(doc_.get()); }
+    // Adds <uuid> after <name> (for a definition that came without one).
+    void add_uuid(const std::string &uuid);
+    std::string to_string() const;
 
 private:
     struct Free {

@@ -281,6 +281,20 @@ void add_clock(const xmlNode *clock, ArgvBuilder &out, std::vector<std::string> 
     out.add("-rtc", rtc.str());
 }
 
+// <pm>: whether the guest may suspend to RAM (S3) or disk (S4).
+void add_power_management(const xmlNode *pm, ArgvBuilder &out)
+{
+    if (!pm)
+        return;
+    xml::allow_only(pm, {"suspend-to-mem", "suspend-to-disk"});
+    const std::string chipset = out.q35 ? "ICH9-LPC" : "PIIX4_PM";
+    for (const auto &[element, state] : {std::pair{"suspend-to-mem", "disable_s3"}, {"suspend-to-disk", "disable_s4"}})
+        if (const xmlNode *suspend = xml::child(pm, element)) {
+            const bool enabled = xml::is_yes(xml::attr(suspend, "enabled"));
+            out.add("-global", chipset + "." + state + "=" + (enabled ? "0" : "1"));
+        }
+}
+
 void add_lifecycle_actions(const xmlNode *domain, ArgvBuilder &out)
 {
     for (const char *event : {"on_poweroff", "on_reboot", "on_crash"}) {
@@ -364,6 +378,7 @@ void add_system(const xmlNode *domain, ArgvBuilder &out)
     out.add("-uuid", *uuid);
     out.args.insert(out.args.end(), clock_args.begin(), clock_args.end());
     add_lifecycle_actions(domain, out);
+    add_power_management(xml::child(domain, "pm"), out);
     out.args.insert(out.args.end(), firmware_args.begin(), firmware_args.end());
 }
 

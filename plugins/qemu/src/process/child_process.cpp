@@ -52,8 +52,18 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string> &argv, const Opt
         args.push_back(const_cast<char *>(arg.c_str()));
     args.push_back(nullptr);
 
+    std::vector<std::string> extra;
+    for (const auto &[name, value] : options.extra_environment)
+        extra.push_back(name + "=" + value);
+    std::vector<char *> env;
+    for (char **e = environ; e && *e; ++e)
+        env.push_back(*e);
+    for (std::string &e : extra)
+        env.push_back(e.data());
+    env.push_back(nullptr);
+
     pid_t pid = -1;
-    const int rc = ::posix_spawn(&pid, argv[0].c_str(), actions.get(), nullptr, args.data(), environ);
+    const int rc = ::posix_spawn(&pid, argv[0].c_str(), actions.get(), nullptr, args.data(), env.data());
     if (rc != 0)
         throw Error(VIRTKIT_ERR_SYSTEM, "cannot start '" + argv[0] + "': " + std::strerror(rc));
     return ChildProcess(pid);

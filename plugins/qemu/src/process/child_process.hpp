@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <optional>
+#include <utility>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -16,6 +17,7 @@ public:
     struct Options {
         std::string stdout_path;  // empty: /dev/null
         std::string stderr_path;  // empty: /dev/null; otherwise appended to
+        std::vector<std::pair<std::string, std::string>> extra_environment;  // added to ours
     };
 
     // Starts argv[0] (a path) with argv.  Throws Error when it cannot be spawned.

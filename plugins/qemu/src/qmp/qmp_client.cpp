@@ -172,7 +172,10 @@ Poco::JSON::Object::Ptr QmpClient::round_trip(Poco::JSON::Object::Ptr message, c
     }
     if (pending->failure)
         throw Error(VIRTKIT_ERR_NO_CONNECT, "no answer to '" + command + "': " + *pending->failure);
-    return pending->reply;
+    const std::string line = std::move(pending->reply_line);
+    lock.unlock();
+    Poco::JSON::Parser parser;  // the reader already checked it parses to an object
+    return parser.parse(line).extract<Poco::JSON::Object::Ptr>();
 }
 
 void QmpClient::reader_loop()
@@ -259,7 +262,7 @@ void QmpClient::handle_line(const std::string &line)
         return;
     }
     if (message->has("return") || message->has("error"))
-        return handle_reply(message);
+        return handle_reply(message, line);
     throw Error(VIRTKIT_ERR_OPERATION_FAILED,
                 "QMP monitor sent a message that is neither a reply nor an event: '" + excerpt(line) + "'");
 }
@@ -284,7 +287,7 @@ void QmpClient::handle_greeting(const Poco::JSON::Object::Ptr &message)
     changed_.notify_all();
 }
 
-void QmpClient::handle_reply(const Poco::JSON::Object::Ptr &message)
+void QmpClient::handle_reply(const Poco::JSON::Object::Ptr &message, const std::string &line)
 {
     const std::lock_guard lock(mutex_);
     auto found = pending_.end();
@@ -295,7 +298,7 @@ void QmpClient::handle_reply(const Poco::JSON::Object::Ptr &message)
         found = pending_.begin();  // QEMU could not read our id: it answers in order
     if (found == pending_.end())
         return;  // the answer to a command that already timed out
-    found->second->reply = message;
+    found->second->reply_line = line;
     found->second->done = true;
     pending_.erase(found);
     changed_.notify_all();

@@ -86,10 +86,12 @@ public:
     std::string close_reason() const;
 
 private:
+    // Poco's JSON values are not shared between threads: the reader hands
+    // the reply over as text and the waiting thread parses its own copy.
     struct PendingCommand {
         std::string command;
         bool done = false;
-        Poco::JSON::Object::Ptr reply;
+        std::string reply_line;
         std::optional<std::string> failure;  // set when the monitor ended first
     };
 
@@ -99,7 +101,7 @@ private:
     void reader_loop();
     void handle_line(const std::string &line);
     void handle_greeting(const Poco::JSON::Object::Ptr &message);
-    void handle_reply(const Poco::JSON::Object::Ptr &message);
+    void handle_reply(const Poco::JSON::Object::Ptr &message, const std::string &line);
     void end_monitor(const std::string &why);
     void stop_reader();
 
