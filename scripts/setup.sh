@@ -10,6 +10,9 @@ packages=(
   libpoco-dev libxml2-dev libxml2-utils libyaml-cpp-dev libspdlog-dev libfmt-dev
   libboost-dev libboost-filesystem-dev
   catch2
+  abigail-tools              # the ABI guard (tests/sdk)
+  qemu-system-x86 qemu-utils # the QEMU plugin's real-QEMU tests
+  dpkg-dev                   # CPack's DEB generator (dpkg-shlibdeps) and dpkg -x in tests
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(libvirt-clients hyperfine)

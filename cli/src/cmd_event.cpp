@@ -141,8 +141,14 @@ void event(Session &session, const ParsedCommand &cmd)
 {
     std::ostream &out = session.out();
     if (cmd.flag("list")) {
+        std::vector<std::string> names;
         for (const auto &k : kKinds)
-            out << k.name << '\n';
+            names.push_back(k.name);
+        if (session.json(cmd))
+            out << jsonStringArray(names) << '\n';
+        else
+            for (const auto &name : names)
+                out << name << '\n';
         return;
     }
     const auto eventName = cmd.value("event");

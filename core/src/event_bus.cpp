@@ -154,8 +154,9 @@ private:
     }
 
     // When events come faster than a sleep/wake pair costs, wait for the
-    // next one by yielding instead of sleeping; yielding (not spinning on
-    // the CPU) lets a publisher that shares this core run.
+    // next one by yielding for a few microseconds before sleeping.  Yielding
+    // rather than spinning on the CPU lets a publisher (or another
+    // subscriber) that shares this core run meanwhile.
     void spinBriefly() const {
         const auto until = std::chrono::steady_clock::now() + kSpinWindow;
         while (!hasPending_.load(std::memory_order_relaxed) && !stopRequested_.load(std::memory_order_relaxed) &&
@@ -232,8 +233,6 @@ private:
     std::thread::id threadId_;  // set by start(), read without the mutex
 };
 
-}  // namespace
-
 // Shared between the bus and its subscriptions, so a Subscription may outlive
 // the bus.
 struct Hub {
@@ -247,6 +246,8 @@ struct Hub {
         std::erase(subscribers, sub);
     }
 };
+
+}  // namespace
 
 struct EventBus::Impl {
     std::shared_ptr<Hub> hub = std::make_shared<Hub>();

@@ -180,9 +180,19 @@ std::vector<DomainRef> PluginConnection::listDomains(uint32_t flags)
     std::vector<DomainRef> refs;
     if (!list.items)
         return refs;
+    // Step by the plugin's element size, so a later minor may grow the struct.
+    const size_t stride = list.items[0].struct_size;
+    if (stride < sizeof(virtkit_domain_ident))
+        throw Error(VIRTKIT_ERR_ABI, "driver '" + plugin_.manifest->id + "' returned a domain list with element size " +
+                                         std::to_string(stride) + ", smaller than ABI 1.0's " +
+                                         std::to_string(sizeof(virtkit_domain_ident)));
+    const auto *bytes = reinterpret_cast<const unsigned char *>(list.items);
     refs.reserve(list.count);
-    for (size_t i = 0; i < list.count; ++i)
-        refs.push_back(toRef(list.items[i]));
+    for (size_t i = 0; i < list.count; ++i) {
+        virtkit_domain_ident ident;
+        std::memcpy(&ident, bytes + i * stride, sizeof ident);
+        refs.push_back(toRef(ident));
+    }
     return refs;
 }
 

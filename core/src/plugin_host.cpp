@@ -32,6 +32,7 @@ struct PluginHost::Library {
     LoadedPlugin plugin;
     PluginHost::Impl *host = nullptr;
     bool initialised = false;
+    bool shutDown = false;
 };
 
 struct PluginHost::Impl {
@@ -276,6 +277,9 @@ public:
                                                     (err.message[0] ? err.message : "no reason given") +
                                                     " (code " + std::to_string(rc) + ")");
         lib.initialised = true;
+        // Registered after dlopen ran the plugin's static constructors, so it
+        // runs before their destructors (exit runs handlers in reverse).
+        std::atexit(PluginHost::shutdownPlugins);
         if (!ops || ops->struct_size < sizeof(uint32_t))
             throw Error(VIRTKIT_ERR_ABI, who_ + m_.libraryPath +
                                              " returned no operations table from init; the plugin is broken");
@@ -308,18 +312,31 @@ PluginHost &PluginHost::instance()
     return host;
 }
 
+// Each plugin's shutdown() once, at exit; the code stays mapped.
+void PluginHost::shutdownPlugins()
+{
+    if (!hostGone)
+        instance().shutdownAll();
+}
+
+void PluginHost::shutdownAll()
+{
+    const auto shutdown = [](Library &lib) {
+        if (lib.initialised && !lib.shutDown && lib.plugin.descriptor->shutdown)
+            lib.plugin.descriptor->shutdown();
+        lib.shutDown = true;
+    };
+    for (auto &[path, lib] : impl_->libraries)
+        shutdown(*lib);
+    for (auto &lib : impl_->refused)
+        shutdown(*lib);
+}
+
 PluginHost::~PluginHost()
 {
+    shutdownAll();
     hostGone = true;
     impl_->exiting = true;
-    const auto shutdown = [](const Library &lib) {
-        if (lib.initialised && lib.plugin.descriptor->shutdown)
-            lib.plugin.descriptor->shutdown();
-    };
-    for (const auto &[path, lib] : impl_->libraries)
-        shutdown(*lib);
-    for (const auto &lib : impl_->refused)
-        shutdown(*lib);
     // shared_library closes its handle; RTLD_NODELETE keeps the code mapped.
 }
 

@@ -9,6 +9,7 @@
 # Needs hyperfine (Debian package `hyperfine`) for accurate figures; falls
 # back to a date +%s%N loop.  virsh comes from Debian's `libvirt-clients`.
 set -euo pipefail
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 build=${1:-build}
 virtkit="$build/bin/virtkit"
@@ -25,25 +26,27 @@ mean_seconds() {
         # -N: no intermediate shell; the command is one shell-quoted string
         hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/h.json" --style none \
             "$(printf '%q ' "$@")" >/dev/null
-        python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["mean"])' "$work/h.json"
+        # wall mean, then user+system CPU mean (steadier on a busy machine)
+        python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print(r["mean"], r["user"]+r["system"])' "$work/h.json"
     else
         local start end
         start=$(date +%s%N)
         for ((i = 0; i < runs; i++)); do "$@" >/dev/null; done
         end=$(date +%s%N)
-        echo "scale=6; ($end - $start) / $runs / 1000000000" | bc
+        echo "$(echo "scale=6; ($end - $start) / $runs / 1000000000" | bc) 0"
     fi
 }
 
-ms() { python3 -c 'import sys; print(f"{float(sys.argv[1])*1000:.2f}")' "$1"; }
-ratio() { python3 -c 'import sys; print(f"{float(sys.argv[1])/float(sys.argv[2]):.2f}")' "$1" "$2"; }
+# "wall cpu" in seconds -> "wall X ms, cpu Y ms"
+ms() { python3 -c 'import sys; w,c=map(float,sys.argv[1].split()); print(f"wall {w*1000:.2f} ms, cpu {c*1000:.2f} ms")' "$1"; }
+ratio() { python3 -c 'import sys; a=list(map(float,sys.argv[1].split())); b=list(map(float,sys.argv[2].split())); print(f"wall {a[0]/b[0]:.2f}" + (f", cpu {a[1]/b[1]:.2f}" if b[1] else ""))' "$1" "$2"; }
 
 echo "== list on test:///default (mean of 100 runs)"
 vk_list=$(mean_seconds 100 "$virtkit" -c test:///default list)
-echo "virtkit: $(ms "$vk_list") ms"
+echo "virtkit: $(ms "$vk_list")"
 if [[ -n $have_virsh ]]; then
     vs_list=$(mean_seconds 100 virsh -c test:///default list)
-    echo "virsh:   $(ms "$vs_list") ms"
+    echo "virsh:   $(ms "$vs_list")"
     echo "ratio virtkit/virsh: $(ratio "$vk_list" "$vs_list")"
 fi
 
@@ -65,9 +68,9 @@ XML
 done
 echo "$commands" > "$work/commands.txt"
 vk_bulk=$(mean_seconds 5 "$virtkit" -q -c test:///default "$commands")
-echo "virtkit: $(ms "$vk_bulk") ms"
+echo "virtkit: $(ms "$vk_bulk")"
 if [[ -n $have_virsh ]]; then
     vs_bulk=$(mean_seconds 5 virsh -q -c test:///default "$commands")
-    echo "virsh:   $(ms "$vs_bulk") ms"
+    echo "virsh:   $(ms "$vs_bulk")"
     echo "ratio virtkit/virsh: $(ratio "$vk_bulk" "$vs_bulk")"
 fi

@@ -119,7 +119,7 @@ TEST_CASE("reboot and destroy report what they did", "[cli]")
     CHECK(contains(r.out, "\nshut off\n"));
 }
 
-TEST_CASE("-r refuses changes but allows reading", "[cli]")
+TEST_CASE("a read-only connection (-r) refuses changes but allows reading", "[cli]")
 {
     CliSandbox box;
     const auto read = box.run({"-r", "-c", "test:///default", "list"});

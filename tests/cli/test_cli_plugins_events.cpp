@@ -128,7 +128,7 @@ TEST_CASE("help lists every command and describes one", "[cli]")
     CHECK(box.run({"help", "nonsense"}).exitCode == 1);
 }
 
-TEST_CASE("-v and --help need no config, plugin or connection", "[cli]")
+TEST_CASE("the version and help options need no config, plugin or connection", "[cli]")
 {
     CliSandbox box;
     box.setEnv("VIRTKIT_CONFIG", box.writeFile("broken.yaml", "{{{"));

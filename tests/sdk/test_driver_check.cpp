@@ -15,7 +15,10 @@ struct CheckRun {
     {
         const std::string key = "{\"name\": \"" + check + "\", \"result\": \"";
         const auto at = output.find(key);
-        return at == std::string::npos ? "" : output.substr(at + key.size(), output.find('"', at + key.size()) - at - key.size());
+        if (at == std::string::npos)
+            return "";
+        const auto begin = at + key.size();
+        return output.substr(begin, output.find('"', begin) - begin);
     }
 };
 
@@ -69,7 +72,8 @@ TEST_CASE("the driver checker reports a driver that throws from every call, and 
     CHECK(run.outcome("connect.capabilities") == "failed");
     CHECK(run.outcome("domain.define") == "failed");
     CHECK(run.outcome("connect.close") == "passed");
-    CHECK_THAT(run.output, Catch::Contains("driver failed unexpectedly in connect_get_capabilities: capabilities exploded"));
+    CHECK_THAT(run.output,
+               Catch::Contains("driver failed unexpectedly in connect_get_capabilities: capabilities exploded"));
     CHECK_THAT(run.output, Catch::Contains("non-standard exception in connect_get_hostname"));
 }
 

@@ -74,8 +74,8 @@ private:
         } catch (const CheckFailed &e) {
             report_.add(name, Outcome::Failed, e.what());
         } catch (const Error &e) {
-            report_.add(name, e.code() == VIRTKIT_ERR_NO_SUPPORT ? Outcome::Skipped : Outcome::Failed,
-                        e.code() == VIRTKIT_ERR_NO_SUPPORT ? std::string("not supported: ") + e.what() : describe(e));
+            const bool unclaimed = e.code() == VIRTKIT_ERR_NO_SUPPORT;
+            report_.add(name, unclaimed ? Outcome::Skipped : Outcome::Failed, unclaimed ? e.what() : describe(e));
         } catch (const std::exception &e) {
             report_.add(name, Outcome::Failed, std::string("unexpected exception: ") + e.what());
         }

@@ -147,7 +147,7 @@ typedef enum virtkit_event_kind {
 } virtkit_event_kind;
 
 /* libvirt's virDomainEventType values; `detail` uses libvirt's
- * per-type detail enums (e.g. STARTED_BOOTED = 0, STOPPED_DESTROYED = 2). */
+ * per-type detail enums (e.g. STARTED_BOOTED = 0, STOPPED_DESTROYED = 1). */
 typedef enum virtkit_lifecycle_event {
     VIRTKIT_EVENT_DEFINED = 0,
     VIRTKIT_EVENT_UNDEFINED = 1,
@@ -226,7 +226,9 @@ typedef struct virtkit_driver_ops {
                                      virtkit_error *err);
     int32_t (*domain_lookup_by_id)(virtkit_conn *conn, int32_t id, virtkit_domain_ident *out,
                                    virtkit_error *err);
-    /* flags: VIRTKIT_LIST_ACTIVE | VIRTKIT_LIST_INACTIVE (0 means both). */
+    /* flags: VIRTKIT_LIST_ACTIVE | VIRTKIT_LIST_INACTIVE (0 means both).  Each
+     * element's struct_size is the plugin's sizeof(virtkit_domain_ident): the
+     * host steps through the array by it. */
     int32_t (*domain_list)(virtkit_conn *conn, uint32_t flags, virtkit_domain_ident **out,
                            size_t *count, virtkit_error *err);
 

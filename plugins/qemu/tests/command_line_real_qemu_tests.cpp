@@ -50,7 +50,7 @@ TEST_CASE("real QEMU accepts a generated command line with a device of every cla
     options.monitor_socket = dir.file("qmp.sock");
     const QemuCommandLine line = build_command_line(xml, options);
 
-    ChildProcess qemu = ChildProcess::spawn(line.argv(), {"", dir.file("qemu.log")});
+    ChildProcess qemu = ChildProcess::spawn(line.argv(), {"", dir.file("qemu.log"), {}});
     const auto log = [&] {
         std::ifstream in(dir.file("qemu.log"));
         return std::string(std::istreambuf_iterator<char>(in), {});

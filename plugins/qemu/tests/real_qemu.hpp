@@ -32,7 +32,7 @@ public:
                                          "-display", "none", "-machine", "none",
                                          "-qmp", "unix:" + socket_path() + ",server=on,wait=off"};
         argv.insert(argv.end(), extra.begin(), extra.end());
-        process_.emplace(ChildProcess::spawn(argv, {"", dir_.file("stderr.log")}));
+        process_.emplace(ChildProcess::spawn(argv, {"", dir_.file("stderr.log"), {}}));
     }
     std::string socket_path() const { return dir_.file("qmp.sock"); }
     ChildProcess &process() { return *process_; }

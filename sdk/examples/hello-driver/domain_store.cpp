@@ -125,7 +125,8 @@ void DomainStore::apply(const std::string &uuid, const Transition &step, const A
         allowed = allowed || d.info.state == state;
     if (!allowed)
         throw Error(VIRTKIT_ERR_OPERATION_INVALID,
-                    std::string("cannot ") + step.verb + " domain '" + d.ident.name + "': it is " + stateName(d.info.state));
+                    std::string("cannot ") + step.verb + " domain '" + d.ident.name + "': it is " +
+                        stateName(d.info.state));
     const bool wasOff = d.info.state == VIRTKIT_DOMAIN_SHUTOFF;
     d.info.state = step.to;
     d.info.reason = step.reason;

@@ -23,7 +23,8 @@ void requireNoFlags(uint32_t flags, const char *operation)
 {
     if (flags != 0)
         throw Error(VIRTKIT_ERR_INVALID_ARG,
-                    std::string("the hello driver supports no flags for ") + operation + " (got " + std::to_string(flags) + ")");
+                    std::string("the hello driver supports no flags for ") + operation + " (got " +
+                        std::to_string(flags) + ")");
 }
 
 class HelloConnection : public virtkit::sdk::Connection {

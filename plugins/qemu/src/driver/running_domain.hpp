@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include <virtkit/plugin.h>
+
 #include "driver/domain_definition.hpp"
 #include "driver/state_paths.hpp"
 #include "process/child_process.hpp"
