@@ -178,7 +178,7 @@ std::vector<DomainRef> PluginConnection::listDomains(uint32_t flags)
     PluginDomainList list{plugin_.ops.free_domain_list};
     call("domain.list", Access::Read, plugin_.ops.domain_list, flags, &list.items, &list.count);
     std::vector<DomainRef> refs;
-    if (!list.items)
+    if (!list.items || list.count == 0)
         return refs;
     // Step by the plugin's element size, so a later minor may grow the struct.
     const size_t stride = list.items[0].struct_size;

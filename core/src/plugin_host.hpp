@@ -28,7 +28,7 @@ public:
     // True once the host has been destroyed at process exit, so that a
     // registry outliving it (a static Context) does not touch it.
     static bool gone();
-    ~PluginHost();  // runs each plugin's shutdown() once; code stays mapped
+    ~PluginHost();  // code stays mapped
 
     // Loads, checks against the manifest and initialises the library once
     // per process, then binds it to `binding`.  Throws Error naming the files.
@@ -42,8 +42,13 @@ public:
 
     struct Library;  // public for the C service trampolines only
 
+    // Runs each initialised plugin's shutdown() once; registered with atexit
+    // after each init, so it runs before the plugins' static destructors.
+    static void shutdownPlugins();
+
 private:
     PluginHost();
+    void shutdownAll();
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

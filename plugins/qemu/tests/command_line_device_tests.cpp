@@ -62,7 +62,7 @@ TEST_CASE("disks: readonly, shareable, cache, serial and an empty cdrom", "[qemu
     CHECK_FALSE(cd->has("drive"));
 }
 
-TEST_CASE("disks: sata on q35 uses the built-in AHCI; on pc it needs a controller", "[qemu][argv][disk]")
+TEST_CASE("disks: sata on q35 uses the built-in AHCI, and on pc it needs a controller", "[qemu][argv][disk]")
 {
     std::string q35 = domain_xml("<disk type='file'><source file='/i/a.img'/><target dev='sda' bus='sata'/></disk>");
     q35.replace(q35.find("machine='pc'"), 12, "machine='q35'");
@@ -114,9 +114,11 @@ TEST_CASE("controllers: USB by model or the machine's default, SCSI, virtio-seri
     CHECK(port->getValue<int>("chassis") == 7);
     CHECK(port->getValue<int>("port") == 16);
     CHECK(error_code_for(domain_xml("<controller type='usb' model='fancy-usb'/>")) == VIRTKIT_ERR_NO_SUPPORT);
+    CHECK(error_code_for(domain_xml("<controller type='scsi' model='virtio-scsi'><address type='pci' slot='0xZZ'/>"
+                                    "</controller>")) == VIRTKIT_ERR_XML);
 }
 
-TEST_CASE("interfaces: user, bridge and tap backends; models; MAC addresses", "[qemu][argv][net]")
+TEST_CASE("interfaces: user, bridge and tap backends with their NIC models and MAC addresses", "[qemu][argv][net]")
 {
     const auto args = args_for(domain_xml(
         "<interface type='user'><mac address='52:54:00:aa:bb:cc'/><model type='virtio'/></interface>"
@@ -161,7 +163,7 @@ TEST_CASE("serial, console and channel: chardev backends and their frontends", "
     CHECK(error_code_for(domain_xml("<channel type='pty'><target type='guestfwd'/></channel>")) == VIRTKIT_ERR_NO_SUPPORT);
 }
 
-TEST_CASE("graphics: VNC on a port, or the first free one; other kinds refused", "[qemu][argv][display]")
+TEST_CASE("graphics: VNC on a given port or the first free one, and other kinds refused", "[qemu][argv][display]")
 {
     CHECK(values_of(args_for(domain_xml("<graphics type='vnc' port='5905' listen='0.0.0.0'/>")), "-vnc") ==
           Strings{"0.0.0.0:5"});

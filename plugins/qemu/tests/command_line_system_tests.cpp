@@ -206,7 +206,7 @@ TEST_CASE("clock offset and timers map to -rtc and friends", "[qemu][argv]")
     CHECK(error_code_for(domain_xml("", "<clock offset='utc'><timer name='tsc'/></clock>")) == VIRTKIT_ERR_NO_SUPPORT);
 }
 
-TEST_CASE("on_reboot=destroy stops QEMU at reboot; QEMU never exits by itself at poweroff", "[qemu][argv]")
+TEST_CASE("on_reboot=destroy stops QEMU at reboot, and QEMU never exits by itself at poweroff", "[qemu][argv]")
 {
     const auto args = args_for(domain_xml("", "<on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot>"));
     CHECK(has(args, "-no-shutdown"));

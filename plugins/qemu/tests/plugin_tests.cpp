@@ -129,7 +129,17 @@ private:
     virtkit_conn *conn_ = nullptr;
 };
 
-const std::string uuid1 = "11111111-2222-4333-8444-555555555555";
+// Unique per call: tests run in parallel processes and find their QEMU by UUID.
+std::string fresh_uuid()
+{
+    unsigned char bytes[16];
+    std::ifstream("/dev/urandom", std::ios::binary).read(reinterpret_cast<char *>(bytes), sizeof bytes);
+    char text[37];
+    std::snprintf(text, sizeof text, "%02x%02x%02x%02x-%02x%02x-4%x%02x-8%x%02x-%02x%02x%02x%02x%02x%02x", bytes[0],
+                  bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6] & 15, bytes[7], bytes[8] & 15, bytes[9],
+                  bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]);
+    return text;
+}
 
 std::string guest_xml(const std::string &name, const std::string &uuid, const std::string &devices = "",
                       const std::string &machine = "pc")
@@ -181,11 +191,12 @@ TEST_CASE("qemu URIs other than system, session and embed?root= are refused", "[
 TEST_CASE("definitions persist per root: two embed roots are two hosts", "[qemu][plugin]")
 {
     const TempDir a, b;
+    const std::string uuid1 = fresh_uuid();
     {
         Conn host_a(a.path().string());
         REQUIRE(host_a.define(guest_xml("alpha", uuid1)).code == VIRTKIT_OK);
         CHECK(host_a.names(VIRTKIT_LIST_INACTIVE) == std::vector<std::string>{"alpha"});
-        CHECK(host_a.define(guest_xml("alpha", "99999999-2222-4333-8444-555555555555")).code == VIRTKIT_ERR_DOMAIN_EXISTS);
+        CHECK(host_a.define(guest_xml("alpha", fresh_uuid())).code == VIRTKIT_ERR_DOMAIN_EXISTS);
     }
     Conn host_b(b.path().string());
     CHECK(host_b.names(0).empty());
@@ -198,6 +209,7 @@ TEST_CASE("definitions persist per root: two embed roots are two hosts", "[qemu]
 TEST_CASE("XML the driver cannot honour is refused at define and nothing is stored", "[qemu][plugin]")
 {
     const TempDir root;
+    const std::string uuid1 = fresh_uuid();
     Conn conn(root.path().string());
     const Outcome hostdev = conn.define(guest_xml("h", uuid1, "<hostdev mode='subsystem' type='pci'/>"));
     CHECK(hostdev.code == VIRTKIT_ERR_NO_SUPPORT);
@@ -209,6 +221,7 @@ TEST_CASE("XML the driver cannot honour is refused at define and nothing is stor
 TEST_CASE("a guest starts under real QEMU, pauses, resumes and is destroyed, with events", "[qemu][plugin][qemu-real]")
 {
     const TempDir root;
+    const std::string uuid1 = fresh_uuid();
     Conn conn(root.path().string());
     REQUIRE(conn.define(guest_xml("life", uuid1)).code == VIRTKIT_OK);
     take_events();
@@ -242,6 +255,7 @@ TEST_CASE("a guest starts under real QEMU, pauses, resumes and is destroyed, wit
 TEST_CASE("a QEMU killed from outside is reported shut off as crashed", "[qemu][plugin][qemu-real]")
 {
     const TempDir root;
+    const std::string uuid1 = fresh_uuid();
     Conn conn(root.path().string());
     REQUIRE(conn.define(guest_xml("victim", uuid1)).code == VIRTKIT_OK);
     REQUIRE(conn.run(ops().domain_start, uuid1).code == VIRTKIT_OK);
@@ -259,6 +273,7 @@ TEST_CASE("a QEMU killed from outside is reported shut off as crashed", "[qemu][
 TEST_CASE("a guest that cannot start fails clearly and leaves nothing running", "[qemu][plugin][qemu-real]")
 {
     const TempDir root;
+    const std::string uuid1 = fresh_uuid();
     Conn conn(root.path().string());
     const std::string missing_disk = "<disk type='file'><source file='" + root.file("missing.img") +
                                      "'/><target dev='vda'/></disk>";
@@ -267,7 +282,7 @@ TEST_CASE("a guest that cannot start fails clearly and leaves nothing running", 
     CHECK(no_disk.code == VIRTKIT_ERR_INVALID_ARG);
     CHECK_THAT(no_disk.message, Catch::Contains("missing.img"));
 
-    const std::string other = "22222222-2222-4333-8444-555555555555";
+    const std::string other = fresh_uuid();
     REQUIRE(conn.define(guest_xml("oldmachine", other, "", "pc-i440fx-0.1")).code == VIRTKIT_OK);
     const Outcome no_machine = conn.run(ops().domain_start, other);
     CHECK(no_machine.code == VIRTKIT_ERR_NO_SUPPORT);
@@ -281,6 +296,7 @@ TEST_CASE("a guest that cannot start fails clearly and leaves nothing running", 
 TEST_CASE("closing the connection leaves no QEMU behind", "[qemu][plugin][qemu-real]")
 {
     const TempDir root;
+    const std::string uuid1 = fresh_uuid();
     pid_t pid = -1;
     {
         Conn conn(root.path().string());

@@ -262,7 +262,7 @@ TEST_CASE("EOF in the middle of a reply fails the waiting command instead of han
     CHECK(fake.finish().empty());
 }
 
-TEST_CASE("a slow reply times out the command; its late answer is not given to the next one", "[qemu][qmp]")
+TEST_CASE("a slow reply times out the command and its late answer is not given to the next one", "[qemu][qmp]")
 {
     FakeQmpMonitor fake([](FakeQmpPeer &peer) {
         peer.negotiate();

@@ -47,6 +47,10 @@ private:
 
 // Unsigned integer attribute/text with a clear error naming `what`.
 std::uint64_t parse_number(const std::string &text, const std::string &what);
+// Decimal or 0x-prefixed hexadecimal (PCI addresses, I/O ports).
+std::uint64_t parse_address_number(const std::string &text, const std::string &what);
+// A signed decimal integer (clock adjustments).
+std::int64_t parse_signed(const std::string &text, const std::string &what);
 // A <memory>-style value with its unit attribute, in KiB.
 std::uint64_t parse_kib(const xmlNode *element);
 

@@ -81,6 +81,27 @@ std::uint64_t parse_number(const std::string &text, const std::string &what)
     return value;
 }
 
+std::uint64_t parse_address_number(const std::string &text, const std::string &what)
+{
+    if (text.rfind("0x", 0) != 0)
+        return parse_number(text, what);
+    std::uint64_t value = 0;
+    const char *begin = text.data() + 2, *end = text.data() + text.size();
+    const auto [stop, ec] = std::from_chars(begin, end, value, 16);
+    if (ec != std::errc() || stop != end || begin == end)
+        throw Error(VIRTKIT_ERR_XML, what + " must be a number, not '" + text + "'");
+    return value;
+}
+
+std::int64_t parse_signed(const std::string &text, const std::string &what)
+{
+    std::int64_t value = 0;
+    const auto [stop, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || stop != text.data() + text.size() || text.empty())
+        throw Error(VIRTKIT_ERR_XML, what + " must be an integer, not '" + text + "'");
+    return value;
+}
+
 std::uint64_t parse_kib(const xmlNode *element)
 {
     const std::string what = xml::where(element);
@@ -110,9 +131,7 @@ void ArgvBuilder::add_placement(JsonOption &device, const xmlNode *element) cons
         const std::string type = xml::attr_or(address, "type", "");
         if (type == "pci") {
             const auto number = [&](const char *name) {
-                const std::string text = xml::attr_or(address, name, "0");
-                return text.rfind("0x", 0) == 0 ? std::stoull(text.substr(2), nullptr, 16)
-                                                : parse_number(text, xml::where(address) + " " + name);
+                return parse_address_number(xml::attr_or(address, name, "0"), xml::where(address) + " " + name);
             };
             if (number("domain") != 0)
                 throw Error(VIRTKIT_ERR_NO_SUPPORT, xml::where(address) + ": only PCI domain 0 is supported");

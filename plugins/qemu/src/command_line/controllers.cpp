@@ -80,8 +80,7 @@ void add_pci(const xmlNode *controller, int index, ArgvBuilder &out)
         const auto text = target ? xml::attr(target, name) : std::nullopt;
         if (!text)
             return static_cast<std::int64_t>(fallback);
-        return static_cast<std::int64_t>(text->rfind("0x", 0) == 0 ? std::stoull(text->substr(2), nullptr, 16)
-                                                                   : parse_number(*text, name));
+        return static_cast<std::int64_t>(parse_address_number(*text, std::string("<target ") + name + ">"));
     };
     if (model == "pci-bridge")
         device.add("chassis_nr", target_number("chassisNr", static_cast<std::uint64_t>(index)));

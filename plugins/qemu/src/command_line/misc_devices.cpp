@@ -97,7 +97,7 @@ void add_panics(const xmlNode *devices, ArgvBuilder &out)
             JsonOption device("driver", "pvpanic");
             if (const xmlNode *address = xml::child(panic, "address"); address && xml::attr(address, "iobase")) {
                 const std::string base = *xml::attr(address, "iobase");
-                device.add("ioport", static_cast<std::int64_t>(std::stoll(base, nullptr, 0)));
+                device.add("ioport", static_cast<std::int64_t>(parse_address_number(base, "<panic> iobase")));
             }
             out.add_device(device);
         } else if (model == "pvpanic") {

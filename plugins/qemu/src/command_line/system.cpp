@@ -234,7 +234,7 @@ void add_clock(const xmlNode *clock, ArgvBuilder &out, std::vector<std::string> 
         if (offset == "absolute")
             when = static_cast<std::time_t>(parse_number(xml::attr_or(clock, "start", ""), "<clock start>"));
         else if (const auto adjustment = xml::attr(clock, "adjustment"))
-            when += std::stoll(*adjustment);
+            when += parse_signed(*adjustment, "<clock adjustment>");
         std::tm tm{};
         if (offset == "variable" && xml::attr_or(clock, "basis", "utc") == "localtime")
             localtime_r(&when, &tm);
