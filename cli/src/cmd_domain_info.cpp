@@ -32,11 +32,12 @@ void dominfo(Session &session, const ParsedCommand &cmd)
     Domain dom = session.domain(cmd);
     const DomainInfo info = dom.info();
     const bool autostart = dom.autostart();
+    const std::string osType = dom.osType();
     std::ostream &out = session.out();
     if (session.json(cmd)) {
         JsonObject obj;
         addIdJson(obj, dom.id());
-        obj.add("name", dom.name()).add("uuid", dom.uuid());
+        obj.add("name", dom.name()).add("uuid", dom.uuid()).add("os_type", osType);
         obj.add("state", domainStateName(info.state)).add("reason", domainStateReasonName(info.state, info.reason));
         obj.add("vcpus", info.vcpus).add("cpu_time_ns", info.cpuTimeNs);
         obj.add("max_memory_kib", info.maxMemKiB).add("used_memory_kib", info.memoryKiB);
@@ -47,6 +48,7 @@ void dominfo(Session &session, const ParsedCommand &cmd)
     field(out, "Id:", idText(dom.id()));
     field(out, "Name:", dom.name());
     field(out, "UUID:", dom.uuid());
+    field(out, "OS Type:", osType);
     field(out, "State:", domainStateName(info.state));
     field(out, "CPU(s):", std::to_string(info.vcpus));
     if (info.cpuTimeNs != 0)  // virsh omits a zero CPU time

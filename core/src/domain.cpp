@@ -1,5 +1,6 @@
 // Domain handles and the state/reason names virsh prints (domstate --reason).
 #include <virtkit/domain.hpp>
+#include <virtkit/domain_xml.hpp>
 
 #include <array>
 #include <iterator>
@@ -113,6 +114,11 @@ std::string Domain::xml(uint32_t flags) const
 DomainInfo Domain::info() const
 {
     return conn_->domainInfo(uuid_);
+}
+
+std::string Domain::osType() const
+{
+    return DomainXml::parse(xml()).osType();
 }
 
 bool Domain::autostart() const

@@ -240,6 +240,12 @@ uint64_t DomainXml::memoryKiB() const { return impl_->memoryKiB; }
 uint64_t DomainXml::currentMemoryKiB() const { return impl_->currentMemoryKiB; }
 unsigned DomainXml::vcpus() const { return impl_->vcpus; }
 
+std::string DomainXml::osType() const {
+    const xmlNode *const os = firstChild(impl_->root(), "os");
+    const xmlNode *const type = os ? firstChild(os, "type") : nullptr;
+    return type ? xml::contentOf(type) : std::string();
+}
+
 void DomainXml::ensureUuid() {
     if (!impl_->uuid.empty())
         return;

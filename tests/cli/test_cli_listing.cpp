@@ -77,6 +77,7 @@ TEST_CASE("dominfo shows virsh's fields", "[cli]")
     REQUIRE(r.exitCode == 0);
     CHECK(contains(r.out, "Id:             -\n"));
     CHECK(contains(r.out, "Name:           info\n"));
+    CHECK(contains(r.out, "OS Type:        hvm\n"));
     CHECK(contains(r.out, "State:          shut off\n"));
     CHECK(contains(r.out, "CPU(s):         1\n"));
     CHECK(contains(r.out, "Max memory:     131072 KiB\n"));
@@ -146,6 +147,7 @@ TEST_CASE("JSON output (--json) of listing and info commands parses", "[cli]")
         REQUIRE(r.exitCode == 0);
         const auto obj = parseJson(r.out).extract<Poco::JSON::Object::Ptr>();
         CHECK(obj->getValue<std::string>("name") == "test");
+        CHECK(obj->getValue<std::string>("os_type") == "hvm");
         CHECK(obj->getValue<bool>("persistent"));
         CHECK(obj->getValue<uint64_t>("max_memory_kib") > 0);
     }

@@ -49,6 +49,12 @@ TEST_CASE("a minimal domain parses and reports its parts", "[xml]") {
     CHECK(xml.vcpus() == 1);  // libvirt's default when <vcpu> is absent
 }
 
+TEST_CASE("the OS type comes from <os><type>, empty when there is none", "[xml]") {
+    CHECK(DomainXml::parse(domainWith("<name>c</name><memory>1024</memory><os><type>exe</type></os>")).osType() ==
+          "exe");
+    CHECK(DomainXml::parse(domainWith("<name>n</name><memory>1024</memory>")).osType().empty());
+}
+
 TEST_CASE("memory units are converted to KiB with libvirt's scaling rules", "[xml]") {
     struct Case {
         std::string unit;

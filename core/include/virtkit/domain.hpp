@@ -44,6 +44,7 @@ public:
     void undefine();
     std::string xml(uint32_t flags = 0) const;
     DomainInfo info() const;
+    std::string osType() const;  // <os><type> of the current XML, as virsh's dominfo shows it
     bool autostart() const;
     void setAutostart(bool on);
     void refresh();  // re-read id (and name) from the driver

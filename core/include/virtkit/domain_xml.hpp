@@ -30,6 +30,7 @@ public:
     uint64_t memoryKiB() const;         // <memory> in KiB (units converted)
     uint64_t currentMemoryKiB() const;  // <currentMemory> or memory
     unsigned vcpus() const;             // <vcpu current=...> or <vcpu>
+    std::string osType() const;         // <os><type>: "hvm", "exe", ...; "" if absent
     void setId(int id);                 // id attribute on <domain>; -1 removes it
 
     std::string str() const;  // serialised document, formatted
