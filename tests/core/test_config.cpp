@@ -2,6 +2,8 @@
 // and how mistakes in it are reported.
 #include <catch2/catch.hpp>
 
+#include "support.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -14,69 +16,16 @@
 using namespace virtkit;
 namespace fs = std::filesystem;
 
+using virtkit::test::EnvGuard;
+using virtkit::test::TempDir;
+
 namespace {
 
 // Sets or unsets environment variables for one test and puts them back.
-class EnvGuard {
-public:
-    void set(const std::string &name, const std::optional<std::string> &value) {
-        if (!saved_.count(name)) {
-            const char *old = std::getenv(name.c_str());
-            saved_[name] = old ? std::optional<std::string>(old) : std::nullopt;
-        }
-        if (value) {
-            ::setenv(name.c_str(), value->c_str(), 1);
-        } else {
-            ::unsetenv(name.c_str());
-        }
-    }
-    ~EnvGuard() {
-        for (const auto &[name, value] : saved_) {
-            if (value) {
-                ::setenv(name.c_str(), value->c_str(), 1);
-            } else {
-                ::unsetenv(name.c_str());
-            }
-        }
-    }
-
-private:
-    std::map<std::string, std::optional<std::string>> saved_;
-};
-
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "virtkit-config-test-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    // Writes `text` to dir/relative (creating folders) and returns its path.
-    std::string write(const std::string &relative, const std::string &text) const {
-        const fs::path file = path_ / relative;
-        fs::create_directories(file.parent_path());
-        std::ofstream(file) << text;
-        return file.string();
-    }
-    std::string path() const { return path_.string(); }
-
-private:
-    fs::path path_;
-};
-
 std::string errorOf(const std::function<void()> &action) {
-    try {
-        action();
-    } catch (const Error &e) {
-        CHECK(e.code() == VIRTKIT_ERR_CONFIG);
-        return e.what();
-    }
-    FAIL("no error was raised");
-    return {};
+    const Error e = virtkit::test::errorFrom(action);
+    CHECK(e.code() == VIRTKIT_ERR_CONFIG);
+    return e.what();
 }
 
 }  // namespace

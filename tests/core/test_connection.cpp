@@ -2,6 +2,8 @@
 // core's own checks, and the `test` plugin for a whole domain lifecycle.
 #include <catch2/catch.hpp>
 
+#include "support.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <mutex>
@@ -14,23 +16,13 @@
 
 using namespace virtkit;
 
+using virtkit::test::errorFrom;
+
 namespace {
 
 std::string fixtureDir(const std::string &name)
 {
     return std::string(VIRTKIT_BUILD_DIR) + "/tests/fixtures/" + name;
-}
-
-template <typename Call>
-Error errorFrom(Call call)
-{
-    try {
-        call();
-    } catch (const Error &e) {
-        return e;
-    }
-    FAIL("expected virtkit::Error");
-    return Error(VIRTKIT_OK, "");
 }
 
 // Collects events on the bus thread; read after bus().flush().

@@ -2,6 +2,8 @@
 // refusal a user can meet, against the fixture plugins in tests/fixtures/.
 #include <catch2/catch.hpp>
 
+#include "support.hpp"
+
 #include <unistd.h>
 
 #include <cstdlib>
@@ -18,6 +20,10 @@
 
 using namespace virtkit;
 namespace fs = std::filesystem;
+
+using virtkit::test::EnvGuard;
+using virtkit::test::errorFrom;
+using virtkit::test::TempDir;
 
 namespace {
 
@@ -41,60 +47,12 @@ const PluginEntry *entryFor(const PluginRegistry &registry, const std::string &i
     return nullptr;
 }
 
-// The Error a call throws; fails the test if it throws nothing.
-template <typename Call>
-Error errorFrom(Call call)
-{
-    try {
-        call();
-    } catch (const Error &e) {
-        return e;
-    }
-    FAIL("expected virtkit::Error");
-    return Error(VIRTKIT_OK, "");
-}
-
-class ScopedEnv {
-public:
-    ScopedEnv(const char *name, const std::string &value) : name_(name)
-    {
-        if (const char *old = std::getenv(name))
-            old_ = old;
-        ::setenv(name, value.c_str(), 1);
-    }
-    ~ScopedEnv()
-    {
-        if (old_)
-            ::setenv(name_, old_->c_str(), 1);
-        else
-            ::unsetenv(name_);
-    }
-
-private:
-    const char *name_;
-    std::optional<std::string> old_;
-};
-
-struct TempDir {
-    TempDir()
-    {
-        std::string pattern = (fs::temp_directory_path() / "virtkit-registry-XXXXXX").string();
-        path = ::mkdtemp(pattern.data());
-    }
-    ~TempDir()
-    {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    fs::path path;
-};
-
 }  // namespace
 
 TEST_CASE("listing and routing read manifests only, and a connection loads just the plugin it needs", "[registry]")
 {
     TempDir markers;
-    const ScopedEnv markerDir("VIRTKIT_FIXTURE_MARKER_DIR", markers.path.string());
+    const EnvGuard markerDir("VIRTKIT_FIXTURE_MARKER_DIR", markers.path());
     Context ctx(Config(), {fixtureDir("lazy")});
     PluginRegistry &registry = ctx.registry();
 
@@ -112,30 +70,30 @@ TEST_CASE("listing and routing read manifests only, and a connection loads just 
     // No static constructor ran and nothing is mapped.
     CHECK_FALSE(isMapped("libvirtkit-lazya.so"));
     CHECK_FALSE(isMapped("libvirtkit-lazyb.so"));
-    CHECK_FALSE(fs::exists(markers.path / "lazya.loaded"));
-    CHECK_FALSE(fs::exists(markers.path / "lazyb.loaded"));
+    CHECK_FALSE(fs::exists(fs::path(markers.path()) / "lazya.loaded"));
+    CHECK_FALSE(fs::exists(fs::path(markers.path()) / "lazyb.loaded"));
 
     const auto conn = Connection::open(ctx, "lazya:///");
     CHECK(conn->driverName() == "lazya");
     CHECK(isMapped("libvirtkit-lazya.so"));
-    CHECK(fs::exists(markers.path / "lazya.loaded"));
+    CHECK(fs::exists(fs::path(markers.path()) / "lazya.loaded"));
     CHECK(entryFor(registry, "lazya")->status == PluginStatus::Loaded);
     CHECK_FALSE(isMapped("libvirtkit-lazyb.so"));
-    CHECK_FALSE(fs::exists(markers.path / "lazyb.loaded"));
+    CHECK_FALSE(fs::exists(fs::path(markers.path()) / "lazyb.loaded"));
     CHECK(entryFor(registry, "lazyb")->status == PluginStatus::Available);
 }
 
 TEST_CASE("a plugin library without a manifest is ignored", "[registry]")
 {
     TempDir markers;
-    const ScopedEnv markerDir("VIRTKIT_FIXTURE_MARKER_DIR", markers.path.string());
+    const EnvGuard markerDir("VIRTKIT_FIXTURE_MARKER_DIR", markers.path());
     REQUIRE(fs::exists(fixtureDir("stray") + "/libvirtkit-stray.so"));
     Context ctx(Config(), {fixtureDir("stray")});
     CHECK(ctx.registry().entries().empty());
     CHECK(ctx.registry().warnings().empty());
     CHECK(ctx.registry().forScheme("stray") == nullptr);
     CHECK_FALSE(isMapped("libvirtkit-stray.so"));
-    CHECK_FALSE(fs::exists(markers.path / "stray.loaded"));
+    CHECK_FALSE(fs::exists(fs::path(markers.path()) / "stray.loaded"));
 }
 
 TEST_CASE("a plugin of another ABI major is refused and the others still load", "[registry]")
@@ -309,7 +267,7 @@ TEST_CASE("an empty or missing plugin dir is no crash, and an unrouted scheme na
 TEST_CASE("the default search path is VIRTKIT_PLUGIN_PATH, then the config, then beside the executable",
           "[registry]")
 {
-    const ScopedEnv path("VIRTKIT_PLUGIN_PATH", "/env/one::/env/two");
+    const EnvGuard path("VIRTKIT_PLUGIN_PATH", "/env/one::/env/two");
     const Config config = Config::fromString("plugin_path: [/from/config]\n");
     const std::vector<std::string> dirs = PluginRegistry::defaultSearchPath(config);
     REQUIRE(dirs.size() == 4);
