@@ -80,6 +80,18 @@ TEST_CASE("an operation whose slot is empty is reported as not supported by the 
     CHECK(std::string(errorFrom([&] { conn->domain("anything"); }).what()) == "failed to get domain 'anything'");
 }
 
+TEST_CASE("domain lists are read by the plugin's element size, so the ident struct can grow in a minor",
+          "[connection]")
+{
+    Context ctx(Config(), {fixtureDir("wide")});
+    const auto domains = Connection::open(ctx, "wide:///")->listDomains();
+    REQUIRE(domains.size() == 2);
+    CHECK(domains[0].name == "first");
+    CHECK(domains[1].name == "second");
+    CHECK(domains[1].uuid == "00000000-0000-0000-0000-000000000002");
+    CHECK(domains[1].id == 2);
+}
+
 TEST_CASE("a malformed URI is refused before any plugin is involved", "[connection]")
 {
     Context ctx(Config(), {fixtureDir("good")});
