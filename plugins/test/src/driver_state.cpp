@@ -55,6 +55,14 @@ DriverState::Domains::iterator DriverState::find(const std::string &uuid)
     return it;
 }
 
+DriverState::Domains::iterator DriverState::findRunning(const std::string &uuid)
+{
+    const auto it = find(uuid);
+    if (!it->second.active())
+        throw PluginError(VIRTKIT_ERR_OPERATION_INVALID, "domain " + quoted(it->second.def.name) + " is not running");
+    return it;
+}
+
 DomainIdent DriverState::identOf(const DomainRecord &domain) const
 {
     return DomainIdent{domain.def.name, domain.def.uuid, domain.id};
@@ -198,10 +206,8 @@ void DriverState::stop(Domains::iterator it, int32_t reason, int32_t stoppedDeta
 void DriverState::shutdown(const std::string &uuid)
 {
     std::unique_lock lock(mutex_);
-    const auto it = find(uuid);
+    const auto it = findRunning(uuid);
     DomainRecord &domain = it->second;
-    if (!domain.active())
-        throw PluginError(VIRTKIT_ERR_OPERATION_INVALID, "domain " + quoted(domain.def.name) + " is not running");
     Events events;
     if (domain.def.restartOnPoweroff) {
         domain.setState(VIRTKIT_DOMAIN_RUNNING, kRunningBooted);  // <on_poweroff>restart</on_poweroff>
@@ -215,10 +221,8 @@ void DriverState::shutdown(const std::string &uuid)
 void DriverState::reboot(const std::string &uuid)
 {
     std::unique_lock lock(mutex_);
-    const auto it = find(uuid);
+    const auto it = findRunning(uuid);
     DomainRecord &domain = it->second;
-    if (!domain.active())
-        throw PluginError(VIRTKIT_ERR_OPERATION_INVALID, "domain " + quoted(domain.def.name) + " is not running");
     Events events;
     if (domain.def.restartOnReboot)
         domain.setState(VIRTKIT_DOMAIN_RUNNING, kRunningBooted);  // libvirt's test driver: no event
@@ -230,9 +234,7 @@ void DriverState::reboot(const std::string &uuid)
 void DriverState::destroy(const std::string &uuid)
 {
     std::unique_lock lock(mutex_);
-    const auto it = find(uuid);
-    if (!it->second.active())
-        throw PluginError(VIRTKIT_ERR_OPERATION_INVALID, "domain " + quoted(it->second.def.name) + " is not running");
+    const auto it = findRunning(uuid);
     Events events;
     stop(it, kShutoffDestroyed, kStoppedDestroyed, events);
     publish(lock, events);
@@ -241,9 +243,7 @@ void DriverState::destroy(const std::string &uuid)
 void DriverState::suspend(const std::string &uuid)
 {
     std::unique_lock lock(mutex_);
-    DomainRecord &domain = find(uuid)->second;
-    if (!domain.active())
-        throw PluginError(VIRTKIT_ERR_OPERATION_INVALID, "domain " + quoted(domain.def.name) + " is not running");
+    DomainRecord &domain = findRunning(uuid)->second;
     if (domain.state == VIRTKIT_DOMAIN_PAUSED)
         throw PluginError(VIRTKIT_ERR_OPERATION_INVALID, "domain " + quoted(domain.def.name) + " is already paused");
     domain.setState(VIRTKIT_DOMAIN_PAUSED, kPausedUser);

@@ -65,6 +65,7 @@ private:
     using Events = std::vector<PendingEvent>;
 
     Domains::iterator find(const std::string &uuid);  // caller holds mutex_
+    Domains::iterator findRunning(const std::string &uuid);  // and it must be running
     DomainIdent identOf(const DomainRecord &domain) const;
     void checkNoClash(const DomainDefinition &def, Domains::iterator sameUuid) const;
     // Shut off with `reason`, queue `stopped`, drop a transient domain.
