@@ -9,9 +9,11 @@
 
 #include "capabilities/kvm.hpp"
 #include "capabilities/qemu_capabilities.hpp"
+#include "error_code.hpp"
 #include "real_qemu.hpp"
 
 using namespace std::chrono_literals;
+using virtkit::qemu::testing::error_code_of;
 using namespace virtkit::qemu;
 using virtkit::qemu::testing::qemu_binary;
 using virtkit::qemu::testing::TempDir;
@@ -25,16 +27,6 @@ std::string wrapper_in(const TempDir &dir)
     std::ofstream(path) << "#!/bin/sh\nexec " << qemu_binary() << " \"$@\"\n";
     ::chmod(path.c_str(), 0755);
     return path;
-}
-
-int error_code_of(const std::function<void()> &action)
-{
-    try {
-        action();
-    } catch (const virtkit::Error &e) {
-        return e.code();
-    }
-    return VIRTKIT_OK;
 }
 
 }  // namespace

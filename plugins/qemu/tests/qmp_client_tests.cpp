@@ -10,10 +10,12 @@
 
 #include <virtkit/error.hpp>
 
+#include "error_code.hpp"
 #include "fake_qmp_monitor.hpp"
 #include "qmp/qmp_client.hpp"
 
 using namespace std::chrono_literals;
+using virtkit::qemu::testing::error_code_of;
 using virtkit::qemu::QmpClient;
 using virtkit::qemu::QmpEvent;
 using virtkit::qemu::UnixStream;
@@ -71,16 +73,6 @@ private:
 QmpClient connect(const FakeQmpMonitor &fake, Recorder &recorder, std::chrono::milliseconds handshake = 2000ms)
 {
     return QmpClient(UnixStream::connect(fake.socket_path(), 2s), recorder.options(handshake));
-}
-
-int error_code_of(const std::function<void()> &action)
-{
-    try {
-        action();
-    } catch (const virtkit::Error &e) {
-        return e.code();
-    }
-    return VIRTKIT_OK;
 }
 
 }  // namespace
