@@ -13,6 +13,10 @@ packages=(
   abigail-tools              # the ABI guard (tests/sdk)
   qemu-system-x86 qemu-utils # the QEMU plugin's real-QEMU tests
   dpkg-dev                   # CPack's DEB generator (dpkg-shlibdeps) and dpkg -x in tests
+  libssl-dev openssl         # virtkitd's TLS (Poco NetSSL) and test certificates
+  openssh-client netcat-openbsd # the remote driver's ssh transport
+  busybox-static iproute2    # the LXC plugin's test root filesystem and veth pairs
+  golang-go golang-github-vmware-govmomi-dev # vcsim, VMware's simulator, for the ESX tests
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(libvirt-clients hyperfine)

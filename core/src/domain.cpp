@@ -73,21 +73,21 @@ void Domain::start()
     refreshAfterChange();
 }
 
-void Domain::shutdown()
+void Domain::shutdown(uint32_t flags)
 {
-    conn_->domainShutdown(uuid_);
+    conn_->domainShutdown(uuid_, flags);
     refreshAfterChange();
 }
 
-void Domain::reboot()
+void Domain::reboot(uint32_t flags)
 {
-    conn_->domainReboot(uuid_);
+    conn_->domainReboot(uuid_, flags);
     refreshAfterChange();
 }
 
-void Domain::destroy()
+void Domain::destroy(uint32_t flags)
 {
-    conn_->domainDestroy(uuid_);
+    conn_->domainDestroy(uuid_, flags);
     refreshAfterChange();
 }
 

@@ -251,19 +251,19 @@ void PluginConnection::domainStart(const std::string &uuid)
     call("domain.start", Access::Write, plugin_.ops.domain_start, uuid.c_str(), uint32_t{0});
 }
 
-void PluginConnection::domainShutdown(const std::string &uuid)
+void PluginConnection::domainShutdown(const std::string &uuid, uint32_t flags)
 {
-    call("domain.shutdown", Access::Write, plugin_.ops.domain_shutdown, uuid.c_str(), uint32_t{0});
+    call("domain.shutdown", Access::Write, plugin_.ops.domain_shutdown, uuid.c_str(), flags);
 }
 
-void PluginConnection::domainReboot(const std::string &uuid)
+void PluginConnection::domainReboot(const std::string &uuid, uint32_t flags)
 {
-    call("domain.reboot", Access::Write, plugin_.ops.domain_reboot, uuid.c_str(), uint32_t{0});
+    call("domain.reboot", Access::Write, plugin_.ops.domain_reboot, uuid.c_str(), flags);
 }
 
-void PluginConnection::domainDestroy(const std::string &uuid)
+void PluginConnection::domainDestroy(const std::string &uuid, uint32_t flags)
 {
-    call("domain.destroy", Access::Write, plugin_.ops.domain_destroy, uuid.c_str(), uint32_t{0});
+    call("domain.destroy", Access::Write, plugin_.ops.domain_destroy, uuid.c_str(), flags);
 }
 
 void PluginConnection::domainSuspend(const std::string &uuid)
@@ -324,6 +324,115 @@ std::string PluginConnection::domainXmlFromNative(const std::string &format, con
 std::string PluginConnection::domainXmlToNative(const std::string &format, const std::string &xml)
 {
     return callForString("domain.xml_to_native", plugin_.ops.domain_xml_to_native, format.c_str(), xml.c_str());
+}
+
+namespace {
+// NULL for an empty string: the ABI's "use the default" / "no cookie".
+const char *orNull(const std::string &s)
+{
+    return s.empty() ? nullptr : s.c_str();
+}
+}  // namespace
+
+std::string PluginConnection::monitorCommand(const std::string &uuid, const std::string &command, uint32_t flags)
+{
+    // Raw monitor access can change anything: a write, as libvirt treats it.
+    PluginString out{plugin_.ops.free_string};
+    call("domain.monitor_command", Access::Write, plugin_.ops.domain_monitor_command, uuid.c_str(),
+         command.c_str(), flags, &out.text);
+    return out.text ? out.text : "";
+}
+
+std::string PluginConnection::domainCapabilities(const std::string &emulator, const std::string &arch,
+                                                 const std::string &machine, const std::string &virttype)
+{
+    return callForString("connect.get_domain_capabilities", plugin_.ops.connect_get_domain_capabilities,
+                         orNull(emulator), orNull(arch), orNull(machine), orNull(virttype), uint32_t{0});
+}
+
+std::string PluginConnection::jobStats(const std::string &uuid, uint32_t flags)
+{
+    return callForString("domain.get_job_stats", plugin_.ops.domain_get_job_stats, uuid.c_str(), flags);
+}
+
+void PluginConnection::abortJob(const std::string &uuid, uint32_t flags)
+{
+    call("domain.abort_job", Access::Write, plugin_.ops.domain_abort_job, uuid.c_str(), flags);
+}
+
+MigrationStep PluginConnection::migrateBegin(const std::string &uuid, const std::string &params, uint32_t flags)
+{
+    PluginString xml{plugin_.ops.free_string}, cookie{plugin_.ops.free_string};
+    call("domain.migrate_begin", Access::Write, plugin_.ops.domain_migrate_begin, uuid.c_str(), params.c_str(),
+         flags, &xml.text, &cookie.text);
+    MigrationStep step;
+    if (!xml.text)
+        throw Error(VIRTKIT_ERR_INTERNAL, "driver '" + driverName() + "' returned no XML from 'domain.migrate_begin'");
+    step.xml = xml.text;
+    step.cookie = cookie.text ? cookie.text : "";
+    return step;
+}
+
+MigrationStep PluginConnection::migratePrepare(const std::string &params, const std::string &cookie, uint32_t flags)
+{
+    PluginString uri{plugin_.ops.free_string}, cookieOut{plugin_.ops.free_string};
+    call("domain.migrate_prepare", Access::Write, plugin_.ops.domain_migrate_prepare, params.c_str(),
+         orNull(cookie), flags, &uri.text, &cookieOut.text);
+    MigrationStep step;
+    step.uri = uri.text ? uri.text : "";
+    step.cookie = cookieOut.text ? cookieOut.text : "";
+    return step;
+}
+
+MigrationStep PluginConnection::migratePerform(const std::string &uuid, const std::string &params,
+                                               const std::string &cookie, uint32_t flags)
+{
+    PluginString cookieOut{plugin_.ops.free_string};
+    call("domain.migrate_perform", Access::Write, plugin_.ops.domain_migrate_perform, uuid.c_str(), params.c_str(),
+         orNull(cookie), flags, &cookieOut.text);
+    MigrationStep step;
+    step.cookie = cookieOut.text ? cookieOut.text : "";
+    return step;
+}
+
+MigrationStep PluginConnection::migrateFinish(const std::string &params, const std::string &cookie, uint32_t flags,
+                                              bool cancelled)
+{
+    PluginString cookieOut{plugin_.ops.free_string};
+    virtkit_domain_ident ident = emptyIdent();
+    call("domain.migrate_finish", Access::Write, plugin_.ops.domain_migrate_finish, params.c_str(), orNull(cookie),
+         flags, static_cast<int32_t>(cancelled ? 1 : 0), &ident, &cookieOut.text);
+    MigrationStep step;
+    step.domain = toRef(ident);
+    step.cookie = cookieOut.text ? cookieOut.text : "";
+    return step;
+}
+
+void PluginConnection::migrateConfirm(const std::string &uuid, const std::string &params, const std::string &cookie,
+                                      uint32_t flags, bool cancelled)
+{
+    call("domain.migrate_confirm", Access::Write, plugin_.ops.domain_migrate_confirm, uuid.c_str(), params.c_str(),
+         orNull(cookie), flags, static_cast<int32_t>(cancelled ? 1 : 0));
+}
+
+void PluginConnection::migrateStartPostcopy(const std::string &uuid, uint32_t flags)
+{
+    call("domain.migrate_start_postcopy", Access::Write, plugin_.ops.domain_migrate_start_postcopy, uuid.c_str(),
+         flags);
+}
+
+void PluginConnection::migrateSetMaxSpeed(const std::string &uuid, uint64_t bandwidth, uint32_t flags)
+{
+    call("domain.migrate_set_max_speed", Access::Write, plugin_.ops.domain_migrate_set_max_speed, uuid.c_str(),
+         bandwidth, flags);
+}
+
+uint64_t PluginConnection::migrateGetMaxSpeed(const std::string &uuid, uint32_t flags)
+{
+    uint64_t out = 0;
+    call("domain.migrate_get_max_speed", Access::Read, plugin_.ops.domain_migrate_get_max_speed, uuid.c_str(), flags,
+         &out);
+    return out;
 }
 
 EventBus::Subscription PluginConnection::subscribe(EventFilter filter, EventBus::Handler handler)

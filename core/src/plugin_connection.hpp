@@ -34,9 +34,9 @@ public:
     DomainRef createXml(const std::string &xml) override;
 
     void domainStart(const std::string &uuid) override;
-    void domainShutdown(const std::string &uuid) override;
-    void domainReboot(const std::string &uuid) override;
-    void domainDestroy(const std::string &uuid) override;
+    void domainShutdown(const std::string &uuid, uint32_t flags) override;
+    void domainReboot(const std::string &uuid, uint32_t flags) override;
+    void domainDestroy(const std::string &uuid, uint32_t flags) override;
     void domainSuspend(const std::string &uuid) override;
     void domainResume(const std::string &uuid) override;
     void domainUndefine(const std::string &uuid) override;
@@ -47,6 +47,23 @@ public:
 
     std::string domainXmlFromNative(const std::string &format, const std::string &native) override;
     std::string domainXmlToNative(const std::string &format, const std::string &xml) override;
+
+    std::string monitorCommand(const std::string &uuid, const std::string &command, uint32_t flags) override;
+    std::string domainCapabilities(const std::string &emulator, const std::string &arch, const std::string &machine,
+                                   const std::string &virttype) override;
+    std::string jobStats(const std::string &uuid, uint32_t flags) override;
+    void abortJob(const std::string &uuid, uint32_t flags) override;
+    MigrationStep migrateBegin(const std::string &uuid, const std::string &params, uint32_t flags) override;
+    MigrationStep migratePrepare(const std::string &params, const std::string &cookie, uint32_t flags) override;
+    MigrationStep migratePerform(const std::string &uuid, const std::string &params, const std::string &cookie,
+                                 uint32_t flags) override;
+    MigrationStep migrateFinish(const std::string &params, const std::string &cookie, uint32_t flags,
+                                bool cancelled) override;
+    void migrateConfirm(const std::string &uuid, const std::string &params, const std::string &cookie,
+                        uint32_t flags, bool cancelled) override;
+    void migrateStartPostcopy(const std::string &uuid, uint32_t flags) override;
+    void migrateSetMaxSpeed(const std::string &uuid, uint64_t bandwidth, uint32_t flags) override;
+    uint64_t migrateGetMaxSpeed(const std::string &uuid, uint32_t flags) override;
 
     EventBus::Subscription subscribe(EventFilter filter, EventBus::Handler handler) override;
 

@@ -23,6 +23,15 @@ struct DomainRef {
 
 enum ListFlags : uint32_t { ListActive = VIRTKIT_LIST_ACTIVE, ListInactive = VIRTKIT_LIST_INACTIVE };
 
+// What one migration phase answers (ABI 1.1 domain_migrate_*): each phase
+// fills only what its C slot returns.
+struct MigrationStep {
+    std::string xml;     // begin: the domain XML to send to the destination
+    std::string uri;     // prepare: where the source must send the stream
+    std::string cookie;  // every phase but confirm: hand it to the next phase
+    DomainRef domain;    // finish: the domain on the destination
+};
+
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
     // Routes the URI to a plugin (loading it on first use) and opens it.
@@ -50,9 +59,10 @@ public:
     virtual DomainRef createXml(const std::string &xml) = 0;
 
     virtual void domainStart(const std::string &uuid) = 0;
-    virtual void domainShutdown(const std::string &uuid) = 0;
-    virtual void domainReboot(const std::string &uuid) = 0;
-    virtual void domainDestroy(const std::string &uuid) = 0;
+    // flags: VIRTKIT_SHUTDOWN_* / VIRTKIT_DESTROY_GRACEFUL; 0 = the driver's default.
+    virtual void domainShutdown(const std::string &uuid, uint32_t flags = 0) = 0;
+    virtual void domainReboot(const std::string &uuid, uint32_t flags = 0) = 0;
+    virtual void domainDestroy(const std::string &uuid, uint32_t flags = 0) = 0;
     virtual void domainSuspend(const std::string &uuid) = 0;
     virtual void domainResume(const std::string &uuid) = 0;
     virtual void domainUndefine(const std::string &uuid) = 0;
@@ -63,6 +73,31 @@ public:
 
     virtual std::string domainXmlFromNative(const std::string &format, const std::string &native) = 0;
     virtual std::string domainXmlToNative(const std::string &format, const std::string &xml) = 0;
+
+    // ABI 1.1.  Each throws Error(NO_SUPPORT) when the driver lacks the slot.
+    // flags: VIRTKIT_MONITOR_HMP.  Answers the monitor's reply text.
+    virtual std::string monitorCommand(const std::string &uuid, const std::string &command, uint32_t flags) = 0;
+    // Empty strings mean "the driver's default".
+    virtual std::string domainCapabilities(const std::string &emulator, const std::string &arch,
+                                           const std::string &machine, const std::string &virttype) = 0;
+    // JSON object text keyed by libvirt's job typed-parameter names; flags: VIRTKIT_JOB_STATS_COMPLETED.
+    virtual std::string jobStats(const std::string &uuid, uint32_t flags) = 0;
+    virtual void abortJob(const std::string &uuid, uint32_t flags) = 0;  // VIRTKIT_ABORT_JOB_POSTCOPY
+
+    // Migration phases (libvirt's protocol v3); params is a JSON object keyed by
+    // VIR_MIGRATE_PARAM_* names, flags VIRTKIT_MIGRATE_*.  core's migration.hpp sequences them.
+    virtual MigrationStep migrateBegin(const std::string &uuid, const std::string &params, uint32_t flags) = 0;
+    virtual MigrationStep migratePrepare(const std::string &params, const std::string &cookie, uint32_t flags) = 0;
+    virtual MigrationStep migratePerform(const std::string &uuid, const std::string &params,
+                                         const std::string &cookie, uint32_t flags) = 0;
+    virtual MigrationStep migrateFinish(const std::string &params, const std::string &cookie, uint32_t flags,
+                                        bool cancelled) = 0;
+    virtual void migrateConfirm(const std::string &uuid, const std::string &params, const std::string &cookie,
+                                uint32_t flags, bool cancelled) = 0;
+    virtual void migrateStartPostcopy(const std::string &uuid, uint32_t flags) = 0;
+    // MiB/s; flags: VIRTKIT_MIGRATE_MAX_SPEED_POSTCOPY.
+    virtual void migrateSetMaxSpeed(const std::string &uuid, uint64_t bandwidth, uint32_t flags) = 0;
+    virtual uint64_t migrateGetMaxSpeed(const std::string &uuid, uint32_t flags) = 0;
 
     // Events of this connection only (filter.connection is forced to uri()).
     virtual EventBus::Subscription subscribe(EventFilter filter, EventBus::Handler handler) = 0;

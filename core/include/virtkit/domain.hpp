@@ -36,9 +36,9 @@ public:
     Connection &connection() const { return *conn_; }
 
     void start();
-    void shutdown();
-    void reboot();
-    void destroy();
+    void shutdown(uint32_t flags = 0);  // VIRTKIT_SHUTDOWN_*
+    void reboot(uint32_t flags = 0);
+    void destroy(uint32_t flags = 0);  // VIRTKIT_DESTROY_GRACEFUL
     void suspend();
     void resume();
     void undefine();

@@ -60,7 +60,7 @@ extern "C" {
 #endif
 
 #define VIRTKIT_PLUGIN_ABI_MAJOR 1
-#define VIRTKIT_PLUGIN_ABI_MINOR 0
+#define VIRTKIT_PLUGIN_ABI_MINOR 1
 #define VIRTKIT_PLUGIN_MAGIC 0x564B5450u /* "VKTP" */
 #define VIRTKIT_PLUGIN_ENTRY_SYMBOL "virtkit_plugin_entry"
 
@@ -136,6 +136,51 @@ typedef struct virtkit_domain_info {
 /* domain_list flags */
 #define VIRTKIT_LIST_ACTIVE (1u << 0)
 #define VIRTKIT_LIST_INACTIVE (1u << 1)
+
+/* domain_shutdown / domain_reboot flags (ABI 1.1; libvirt's
+ * VIR_DOMAIN_SHUTDOWN_* / VIR_DOMAIN_REBOOT_* values).  0 = the driver's default. */
+#define VIRTKIT_SHUTDOWN_ACPI_POWER_BTN (1u << 0)
+#define VIRTKIT_SHUTDOWN_GUEST_AGENT (1u << 1)
+#define VIRTKIT_SHUTDOWN_INITCTL (1u << 2)
+#define VIRTKIT_SHUTDOWN_SIGNAL (1u << 3)
+#define VIRTKIT_SHUTDOWN_PARAVIRT (1u << 4)
+/* domain_destroy flags (libvirt's VIR_DOMAIN_DESTROY_GRACEFUL) */
+#define VIRTKIT_DESTROY_GRACEFUL (1u << 0)
+
+/* domain_monitor_command flags (ABI 1.1) */
+#define VIRTKIT_MONITOR_HMP (1u << 0) /* the command is human-monitor text */
+
+/* domain_get_job_stats flags (ABI 1.1; libvirt's VIR_DOMAIN_JOB_STATS_COMPLETED) */
+#define VIRTKIT_JOB_STATS_COMPLETED (1u << 0)
+
+/* domain_abort_job flags (ABI 1.1; libvirt's VIR_DOMAIN_ABORT_JOB_POSTCOPY) */
+#define VIRTKIT_ABORT_JOB_POSTCOPY (1u << 1) /* pause a post-copy migration */
+
+/* domain_migrate_* flags (ABI 1.1): libvirt's VIR_MIGRATE_* values. */
+#define VIRTKIT_MIGRATE_LIVE (1u << 0)
+#define VIRTKIT_MIGRATE_PEER2PEER (1u << 1)
+#define VIRTKIT_MIGRATE_TUNNELLED (1u << 2)
+#define VIRTKIT_MIGRATE_PERSIST_DEST (1u << 3)
+#define VIRTKIT_MIGRATE_UNDEFINE_SOURCE (1u << 4)
+#define VIRTKIT_MIGRATE_PAUSED (1u << 5)
+#define VIRTKIT_MIGRATE_NON_SHARED_DISK (1u << 6)
+#define VIRTKIT_MIGRATE_NON_SHARED_INC (1u << 7)
+#define VIRTKIT_MIGRATE_CHANGE_PROTECTION (1u << 8)
+#define VIRTKIT_MIGRATE_UNSAFE (1u << 9)
+#define VIRTKIT_MIGRATE_OFFLINE (1u << 10)
+#define VIRTKIT_MIGRATE_COMPRESSED (1u << 11)
+#define VIRTKIT_MIGRATE_ABORT_ON_ERROR (1u << 12)
+#define VIRTKIT_MIGRATE_AUTO_CONVERGE (1u << 13)
+#define VIRTKIT_MIGRATE_RDMA_PIN_ALL (1u << 14)
+#define VIRTKIT_MIGRATE_POSTCOPY (1u << 15)
+#define VIRTKIT_MIGRATE_TLS (1u << 16)
+#define VIRTKIT_MIGRATE_PARALLEL (1u << 17)
+#define VIRTKIT_MIGRATE_NON_SHARED_SYNCHRONOUS_WRITES (1u << 18)
+#define VIRTKIT_MIGRATE_POSTCOPY_RESUME (1u << 19)
+#define VIRTKIT_MIGRATE_ZEROCOPY (1u << 20)
+
+/* domain_migrate_set/get_max_speed flags (ABI 1.1) */
+#define VIRTKIT_MIGRATE_MAX_SPEED_POSTCOPY (1u << 0)
 
 /* ---- events ------------------------------------------------------------ */
 
@@ -263,7 +308,59 @@ typedef struct virtkit_driver_ops {
     int32_t (*domain_xml_to_native)(virtkit_conn *conn, const char *format, const char *xml,
                                     char **native_out, virtkit_error *err);
 
-    /* ---- growth point: job and migration slots (ABI 1.1+) are appended here ---- */
+    /* ABI 1.1: hypervisor pass-through (virsh qemu-monitor-command); flags: VIRTKIT_MONITOR_HMP. */
+    int32_t (*domain_monitor_command)(virtkit_conn *conn, const char *uuid, const char *command, uint32_t flags,
+                                      char **reply_out, virtkit_error *err);
+    /* ABI 1.1: libvirt's domain capabilities XML (virsh domcapabilities).  Each
+     * of emulator, arch, machine and virttype may be NULL: the driver's default. */
+    int32_t (*connect_get_domain_capabilities)(virtkit_conn *conn, const char *emulator, const char *arch,
+                                               const char *machine, const char *virttype, uint32_t flags,
+                                               char **xml_out, virtkit_error *err);
+
+    /* ABI 1.1: jobs.  The current (or, with VIRTKIT_JOB_STATS_COMPLETED, the
+     * last completed) job as a JSON object keyed by libvirt's VIR_DOMAIN_JOB_*
+     * typed-parameter names ("type", "operation", "time_elapsed", "data_total",
+     * "data_processed", "data_remaining", "memory_bps", "downtime", "errmsg",
+     * ...) plus virtkit's "phase" and "status" strings. */
+    int32_t (*domain_get_job_stats)(virtkit_conn *conn, const char *uuid, uint32_t flags, char **json_out,
+                                    virtkit_error *err);
+    /* flags: VIRTKIT_ABORT_JOB_POSTCOPY pauses a post-copy migration instead. */
+    int32_t (*domain_abort_job)(virtkit_conn *conn, const char *uuid, uint32_t flags, virtkit_error *err);
+
+    /* ABI 1.1: migration, libvirt's protocol v3 with parameters.  The core
+     * drives the phases (Begin and Perform and Confirm on the source, Prepare
+     * and Finish on the destination); no plugin talks to another host itself.
+     * params_json: a JSON object keyed by libvirt's VIR_MIGRATE_PARAM_* names
+     * ("uri", "dest_name", "dest_xml", "persistent_xml", "bandwidth",
+     * "bandwidth.postcopy", "listen_address", ...).  flags: VIRTKIT_MIGRATE_*.
+     * A cookie is opaque text from one phase (cookie_out) that the core hands
+     * to the next phase (cookie_in); either may be NULL. */
+    int32_t (*domain_migrate_begin)(virtkit_conn *conn, const char *uuid, const char *params_json, uint32_t flags,
+                                    char **xml_out, char **cookie_out, virtkit_error *err);
+    /* destination: the domain XML is params "dest_xml"; *uri_out is where the
+     * source must send the stream. */
+    int32_t (*domain_migrate_prepare)(virtkit_conn *conn, const char *params_json, const char *cookie_in,
+                                      uint32_t flags, char **uri_out, char **cookie_out, virtkit_error *err);
+    /* source: params "uri" is what prepare answered (or the user's migrateuri). */
+    int32_t (*domain_migrate_perform)(virtkit_conn *conn, const char *uuid, const char *params_json,
+                                      const char *cookie_in, uint32_t flags, char **cookie_out, virtkit_error *err);
+    /* destination: params "dest_name" names the domain; cancelled = 1 when
+     * perform failed, so the incoming domain is cleaned up. */
+    int32_t (*domain_migrate_finish)(virtkit_conn *conn, const char *params_json, const char *cookie_in,
+                                     uint32_t flags, int32_t cancelled, virtkit_domain_ident *out, char **cookie_out,
+                                     virtkit_error *err);
+    /* source: cancelled = 1 when finish failed: resume here unless post-copy began. */
+    int32_t (*domain_migrate_confirm)(virtkit_conn *conn, const char *uuid, const char *params_json,
+                                      const char *cookie_in, uint32_t flags, int32_t cancelled, virtkit_error *err);
+    int32_t (*domain_migrate_start_postcopy)(virtkit_conn *conn, const char *uuid, uint32_t flags,
+                                             virtkit_error *err);
+    /* bandwidth in MiB/s; flags: VIRTKIT_MIGRATE_MAX_SPEED_POSTCOPY. */
+    int32_t (*domain_migrate_set_max_speed)(virtkit_conn *conn, const char *uuid, uint64_t bandwidth,
+                                            uint32_t flags, virtkit_error *err);
+    int32_t (*domain_migrate_get_max_speed)(virtkit_conn *conn, const char *uuid, uint32_t flags, uint64_t *out,
+                                            virtkit_error *err);
+
+    /* ---- growth point: new slots (ABI 1.2+) are appended here ---- */
 } virtkit_driver_ops;
 
 /* ---- the descriptor ---------------------------------------------------- */

@@ -64,6 +64,14 @@ struct DomainIdent {
     int32_t id = -1;   // -1 when not running
 };
 
+// What a migration phase answers; each phase fills what its slot returns.
+struct MigrationStep {
+    std::string xml;     // begin
+    std::string uri;     // prepare
+    std::string cookie;  // for the next phase
+    DomainIdent domain;  // finish
+};
+
 struct DomainInfo {
     int32_t state = VIRTKIT_DOMAIN_NOSTATE;  // virtkit_domain_state
     int32_t reason = 0;                      // libvirt's per-state reason
@@ -187,6 +195,47 @@ public:
     {
         unsupported("domain.xml_to_native");
     }
+
+    // ABI 1.1 (plugin.h documents each slot).
+    virtual std::string monitorCommand(const std::string &, const std::string &, uint32_t)
+    {
+        unsupported("domain.monitor_command");
+    }
+    // Empty strings mean "the driver's default".
+    virtual std::string domainCapabilities(const std::string &, const std::string &, const std::string &,
+                                           const std::string &)
+    {
+        unsupported("connect.domain_capabilities");
+    }
+    virtual std::string jobStats(const std::string &, uint32_t) { unsupported("domain.job_stats"); }
+    virtual void abortJob(const std::string &, uint32_t) { unsupported("domain.abort_job"); }
+    // Migration phases: `params` is JSON text, cookies are opaque text ("" = none).
+    virtual MigrationStep migrateBegin(const std::string &, const std::string &, uint32_t)
+    {
+        unsupported("domain.migrate_begin");
+    }
+    virtual MigrationStep migratePrepare(const std::string &, const std::string &, uint32_t)
+    {
+        unsupported("domain.migrate_prepare");
+    }
+    virtual MigrationStep migratePerform(const std::string &, const std::string &, const std::string &, uint32_t)
+    {
+        unsupported("domain.migrate_perform");
+    }
+    virtual MigrationStep migrateFinish(const std::string &, const std::string &, uint32_t, bool)
+    {
+        unsupported("domain.migrate_finish");
+    }
+    virtual void migrateConfirm(const std::string &, const std::string &, const std::string &, uint32_t, bool)
+    {
+        unsupported("domain.migrate_confirm");
+    }
+    virtual void migrateStartPostcopy(const std::string &, uint32_t) { unsupported("domain.migrate_start_postcopy"); }
+    virtual void migrateSetMaxSpeed(const std::string &, uint64_t, uint32_t)
+    {
+        unsupported("domain.migrate_set_max_speed");
+    }
+    virtual uint64_t migrateGetMaxSpeed(const std::string &, uint32_t) { unsupported("domain.migrate_get_max_speed"); }
 
 protected:
     // Valid from the moment open() has returned (not inside the constructor).

@@ -330,6 +330,103 @@ struct Plugin {
         });
     }
 
+    // ABI 1.1.  Optional text arguments arrive as NULL; the C++ side sees "".
+    static std::string optional(const char *s) { return s ? std::string(s) : std::string(); }
+    static void setOptional(char **out, const std::string &s)
+    {
+        if (out)
+            *out = s.empty() ? nullptr : copyString(s);
+    }
+    static int32_t monitorCommand(virtkit_conn *c, const char *uuid, const char *command, uint32_t flags,
+                                  char **out, virtkit_error *err)
+    {
+        return guard(err, "domain_monitor_command", [&] {
+            require(out != nullptr, "domain_monitor_command needs an out pointer");
+            *out = copyString(self(c).monitorCommand(arg(uuid, "domain_monitor_command needs a UUID"),
+                                                     arg(command, "domain_monitor_command needs a command"), flags));
+        });
+    }
+    static int32_t domainCapabilities(virtkit_conn *c, const char *emulator, const char *arch, const char *machine,
+                                      const char *virttype, uint32_t, char **out, virtkit_error *err)
+    {
+        return guard(err, "connect_get_domain_capabilities", [&] {
+            require(out != nullptr, "connect_get_domain_capabilities needs an out pointer");
+            *out = copyString(self(c).domainCapabilities(optional(emulator), optional(arch), optional(machine),
+                                                         optional(virttype)));
+        });
+    }
+    static int32_t jobStats(virtkit_conn *c, const char *uuid, uint32_t flags, char **out, virtkit_error *err)
+    {
+        return guard(err, "domain_get_job_stats", [&] {
+            require(out != nullptr, "domain_get_job_stats needs an out pointer");
+            *out = copyString(self(c).jobStats(arg(uuid, "domain_get_job_stats needs a UUID"), flags));
+        });
+    }
+    static constexpr char kAbortJob[] = "domain_abort_job";
+    static constexpr char kStartPostcopy[] = "domain_migrate_start_postcopy";
+    static int32_t migrateBegin(virtkit_conn *c, const char *uuid, const char *params, uint32_t flags, char **xml,
+                                char **cookie, virtkit_error *err)
+    {
+        return guard(err, "domain_migrate_begin", [&] {
+            require(xml != nullptr, "domain_migrate_begin needs an out pointer");
+            const MigrationStep step = self(c).migrateBegin(arg(uuid, "domain_migrate_begin needs a UUID"),
+                                                            optional(params), flags);
+            *xml = copyString(step.xml);
+            setOptional(cookie, step.cookie);
+        });
+    }
+    static int32_t migratePrepare(virtkit_conn *c, const char *params, const char *cookieIn, uint32_t flags,
+                                  char **uri, char **cookie, virtkit_error *err)
+    {
+        return guard(err, "domain_migrate_prepare", [&] {
+            const MigrationStep step = self(c).migratePrepare(optional(params), optional(cookieIn), flags);
+            setOptional(uri, step.uri);
+            setOptional(cookie, step.cookie);
+        });
+    }
+    static int32_t migratePerform(virtkit_conn *c, const char *uuid, const char *params, const char *cookieIn,
+                                  uint32_t flags, char **cookie, virtkit_error *err)
+    {
+        return guard(err, "domain_migrate_perform", [&] {
+            const MigrationStep step = self(c).migratePerform(arg(uuid, "domain_migrate_perform needs a UUID"),
+                                                              optional(params), optional(cookieIn), flags);
+            setOptional(cookie, step.cookie);
+        });
+    }
+    static int32_t migrateFinish(virtkit_conn *c, const char *params, const char *cookieIn, uint32_t flags,
+                                 int32_t cancelled, virtkit_domain_ident *out, char **cookie, virtkit_error *err)
+    {
+        return guard(err, "domain_migrate_finish", [&] {
+            const MigrationStep step =
+                self(c).migrateFinish(optional(params), optional(cookieIn), flags, cancelled != 0);
+            if (out)
+                writeOut(out, toC(step.domain));
+            setOptional(cookie, step.cookie);
+        });
+    }
+    static int32_t migrateConfirm(virtkit_conn *c, const char *uuid, const char *params, const char *cookieIn,
+                                  uint32_t flags, int32_t cancelled, virtkit_error *err)
+    {
+        return guard(err, "domain_migrate_confirm", [&] {
+            self(c).migrateConfirm(arg(uuid, "domain_migrate_confirm needs a UUID"), optional(params),
+                                   optional(cookieIn), flags, cancelled != 0);
+        });
+    }
+    static int32_t setMaxSpeed(virtkit_conn *c, const char *uuid, uint64_t bandwidth, uint32_t flags,
+                               virtkit_error *err)
+    {
+        return guard(err, "domain_migrate_set_max_speed", [&] {
+            self(c).migrateSetMaxSpeed(arg(uuid, "domain_migrate_set_max_speed needs a UUID"), bandwidth, flags);
+        });
+    }
+    static int32_t getMaxSpeed(virtkit_conn *c, const char *uuid, uint32_t flags, uint64_t *out, virtkit_error *err)
+    {
+        return guard(err, "domain_migrate_get_max_speed", [&] {
+            require(out != nullptr, "domain_migrate_get_max_speed needs an out pointer");
+            *out = self(c).migrateGetMaxSpeed(arg(uuid, "domain_migrate_get_max_speed needs a UUID"), flags);
+        });
+    }
+
     // Only what C overrides gets a slot; the rest stays NULL = unsupported.
     static virtkit_driver_ops makeTable()
     {
@@ -364,6 +461,19 @@ struct Plugin {
         VIRTKIT_SDK_SLOT(domain_set_autostart, domainSetAutostart, &setAutostart)
         VIRTKIT_SDK_SLOT(domain_xml_from_native, domainXmlFromNative, &fromNative)
         VIRTKIT_SDK_SLOT(domain_xml_to_native, domainXmlToNative, &toNative)
+        VIRTKIT_SDK_SLOT(domain_monitor_command, monitorCommand, &monitorCommand)
+        VIRTKIT_SDK_SLOT(connect_get_domain_capabilities, domainCapabilities, &domainCapabilities)
+        VIRTKIT_SDK_SLOT(domain_get_job_stats, jobStats, &jobStats)
+        VIRTKIT_SDK_SLOT(domain_abort_job, abortJob, (&uuidFlagsOp<&Connection::abortJob, kAbortJob>))
+        VIRTKIT_SDK_SLOT(domain_migrate_begin, migrateBegin, &migrateBegin)
+        VIRTKIT_SDK_SLOT(domain_migrate_prepare, migratePrepare, &migratePrepare)
+        VIRTKIT_SDK_SLOT(domain_migrate_perform, migratePerform, &migratePerform)
+        VIRTKIT_SDK_SLOT(domain_migrate_finish, migrateFinish, &migrateFinish)
+        VIRTKIT_SDK_SLOT(domain_migrate_confirm, migrateConfirm, &migrateConfirm)
+        VIRTKIT_SDK_SLOT(domain_migrate_start_postcopy, migrateStartPostcopy,
+                         (&uuidFlagsOp<&Connection::migrateStartPostcopy, kStartPostcopy>))
+        VIRTKIT_SDK_SLOT(domain_migrate_set_max_speed, migrateSetMaxSpeed, &setMaxSpeed)
+        VIRTKIT_SDK_SLOT(domain_migrate_get_max_speed, migrateGetMaxSpeed, &getMaxSpeed)
 #undef VIRTKIT_SDK_SLOT
         return t;
     }
