@@ -27,6 +27,35 @@ std::string cpuTimeText(uint64_t ns)
     return buf;
 }
 
+// The hypervisor log a driver names in the live XML
+// (<metadata><virtkit:runtime log='PATH'/>, written by the qemu driver).
+std::string runtimeLogPath(const std::string &xml)
+{
+    const auto element = xml.find(":runtime ");
+    if (element == std::string::npos || xml.find("https://virtkit.dev/schemas/runtime/1.0") == std::string::npos)
+        return "";
+    const auto end = xml.find('>', element);
+    const auto attr = xml.find(" log=", element);
+    if (attr == std::string::npos || attr > end || attr + 6 > xml.size())
+        return "";
+    const char quote = xml[attr + 5];
+    const auto close = xml.find(quote, attr + 6);
+    if (close == std::string::npos)
+        return "";
+    std::string path;
+    for (std::size_t i = attr + 6; i < close; ++i) {  // the five predefined entities
+        if (xml[i] != '&') {
+            path += xml[i];
+            continue;
+        }
+        const auto semi = xml.find(';', i);
+        const std::string entity = xml.substr(i + 1, semi - i - 1);
+        path += entity == "amp" ? "&" : entity == "lt" ? "<" : entity == "gt" ? ">" : entity == "quot" ? "\"" : "'";
+        i = semi;
+    }
+    return path;
+}
+
 void dominfo(Session &session, const ParsedCommand &cmd)
 {
     Domain dom = session.domain(cmd);
@@ -42,6 +71,8 @@ void dominfo(Session &session, const ParsedCommand &cmd)
         obj.add("vcpus", info.vcpus).add("cpu_time_ns", info.cpuTimeNs);
         obj.add("max_memory_kib", info.maxMemKiB).add("used_memory_kib", info.memoryKiB);
         obj.add("persistent", info.persistent).add("autostart", autostart);
+        if (const std::string log = runtimeLogPath(dom.xml()); !log.empty())
+            obj.add("log", log);
         out << obj.str() << '\n';
         return;
     }

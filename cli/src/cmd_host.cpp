@@ -3,6 +3,7 @@
 
 #include <virtkit/connection.hpp>
 #include <virtkit/domain_xml.hpp>
+#include <virtkit/remote.hpp>
 
 #include "command.hpp"
 #include "file_input.hpp"
@@ -57,7 +58,28 @@ void version(Session &session, const ParsedCommand &cmd)
         << "Running hypervisor: " << driver << ' ' << hypervisor << '\n';
 }
 
-void uri(Session &session, const ParsedCommand &cmd) { printValue(session, cmd, "uri", session.connection().uri()); }
+// --path (virtkit extra): which way the connection went, in-process or through virtkitd.
+void uri(Session &session, const ParsedCommand &cmd)
+{
+    Connection &conn = session.connection();
+    if (!cmd.flag("path"))
+        return printValue(session, cmd, "uri", conn.uri());
+    const remote::Route route = remote::routeOf(conn);
+    if (session.json(cmd)) {
+        session.out() << JsonObject()
+                             .add("uri", conn.uri())
+                             .add("via", route.viaDaemon ? "virtkitd" : "in-process")
+                             .add("endpoint", route.endpoint)
+                             .add("driver_uri", route.driverUri)
+                             .str()
+                      << '\n';
+        return;
+    }
+    session.out() << conn.uri() << '\n'
+                  << (route.viaDaemon ? "via virtkitd at " + route.endpoint + " (daemon opens " + route.driverUri + ")"
+                                      : "in-process (plugin '" + conn.driverName() + "')")
+                  << '\n';
+}
 
 void hostname(Session &session, const ParsedCommand &cmd)
 {
@@ -85,7 +107,8 @@ void addHostCommands(std::vector<CommandSpec> &table)
     table.push_back({"capabilities", "host", "capabilities", "Returns capabilities of hypervisor/driver.", {},
                      capabilities, false});
     table.push_back({"version", "host", "show version", "Display the system version information.", {}, version, true});
-    table.push_back({"uri", "host", "print the hypervisor canonical URI", "Print the hypervisor canonical URI.", {},
+    table.push_back({"uri", "host", "print the hypervisor canonical URI", "Print the hypervisor canonical URI.",
+                     {{"path", K::Flag, false, false, "also say whether the connection is in-process or through virtkitd"}},
                      uri, true});
     table.push_back({"hostname", "host", "print the hypervisor hostname", "Print the hypervisor hostname.", {},
                      hostname, true});

@@ -55,6 +55,15 @@ void domainAction(Session &session, const ParsedCommand &cmd, const char *done)
     session.extra("Domain " + quoted(dom.name()) + " " + done);
 }
 
+// The same for operations that take flags (shutdown, reboot, destroy): the driver's default.
+template <void (Domain::*Operation)(uint32_t)>
+void domainAction(Session &session, const ParsedCommand &cmd, const char *done)
+{
+    Domain dom = session.domain(cmd);
+    (dom.*Operation)(0);
+    session.extra("Domain " + quoted(dom.name()) + " " + done);
+}
+
 void start(Session &s, const ParsedCommand &c) { domainAction<&Domain::start>(s, c, "started"); }
 void shutdown(Session &s, const ParsedCommand &c) { domainAction<&Domain::shutdown>(s, c, "is being shutdown"); }
 void reboot(Session &s, const ParsedCommand &c) { domainAction<&Domain::reboot>(s, c, "is being rebooted"); }

@@ -56,5 +56,7 @@ void addDomainInfoCommands(std::vector<CommandSpec> &table);
 void addHostCommands(std::vector<CommandSpec> &table);
 void addEventCommands(std::vector<CommandSpec> &table);
 void addVirtkitCommands(std::vector<CommandSpec> &table);
+void addMigrationCommands(std::vector<CommandSpec> &table);
+void addQemuCommands(std::vector<CommandSpec> &table);
 
 }  // namespace virtkit::cli

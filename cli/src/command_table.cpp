@@ -33,6 +33,8 @@ std::vector<CommandSpec> buildTable()
     addEventCommands(table);
     addHostCommands(table);
     addVirtkitCommands(table);
+    addMigrationCommands(table);
+    addQemuCommands(table);
     for (auto &cmd : table)
         if (cmd.json)
             cmd.options.push_back({"json", OptionSpec::Kind::Flag, false, false, "machine-readable JSON output"});

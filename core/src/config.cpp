@@ -3,6 +3,7 @@
 // Config is cheap to copy and safe to read from many threads.
 #include <virtkit/config.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -28,6 +29,7 @@ struct ConfigData {
     std::optional<std::string> logSpec;
     // plugin id -> dotted key ("a.b") -> scalar text
     std::map<std::string, std::map<std::string, std::string>> pluginValues;
+    std::map<std::string, std::vector<std::string>> daemonValues;  // scalar = one item
     std::vector<std::string> warnings;
 };
 
@@ -151,6 +153,36 @@ void readPlugins(const std::string &origin, const YAML::Node &node, ConfigData &
     }
 }
 
+// virtkitd's settings; the daemon checks the values, the parser the shape.
+void readDaemon(const std::string &origin, const YAML::Node &node, ConfigData &out) {
+    static const std::vector<std::string> known = {
+        "socket_dir", "listen", "pki_dir", "tls_allowed_subjects", "allow_tcp", "unix_rw_group",
+        "max_clients", "request_timeout", "keepalive_timeout", "event_queue", "max_body_bytes"};
+    if (!node.IsMap()) {
+        fail(origin, node, std::string("'daemon' must be a map of settings, not ") + typeName(node));
+    }
+    for (const auto &entry : node) {
+        const auto key = entry.first.as<std::string>();
+        if (std::find(known.begin(), known.end(), key) == known.end()) {
+            out.warnings.push_back("unknown key 'daemon." + key + "' in " + where(origin, entry.first.Mark()));
+            continue;
+        }
+        auto &values = out.daemonValues[key];
+        if (entry.second.IsSequence()) {
+            for (const auto &item : entry.second) {
+                if (!item.IsScalar()) {
+                    fail(origin, item, "'daemon." + key + "' must list scalars, not " + typeName(item));
+                }
+                values.push_back(item.Scalar());
+            }
+        } else if (entry.second.IsScalar()) {
+            values.push_back(entry.second.Scalar());
+        } else if (!entry.second.IsNull()) {
+            fail(origin, entry.second, "'daemon." + key + "' must be a value or a list, not " + typeName(entry.second));
+        }
+    }
+}
+
 ConfigData parse(const std::string &yaml, const std::string &origin) {
     YAML::Node root;
     try {
@@ -171,7 +203,8 @@ ConfigData parse(const std::string &yaml, const std::string &origin) {
         for (const auto &entry : root) {
             const auto key = entry.first.as<std::string>();
             const YAML::Node &value = entry.second;
-            if (key != "default_uri" && key != "plugin_path" && key != "log" && key != "plugins") {
+            if (key != "default_uri" && key != "plugin_path" && key != "log" && key != "plugins" &&
+                key != "daemon") {
                 out.warnings.push_back("unknown key '" + key + "' in " + where(origin, entry.first.Mark()));
             } else if (value.IsNull()) {
                 continue;  // "key:" with nothing after it leaves the default
@@ -181,6 +214,8 @@ ConfigData parse(const std::string &yaml, const std::string &origin) {
                 readPluginPath(origin, value, out);
             } else if (key == "log") {
                 readLog(origin, value, out);
+            } else if (key == "daemon") {
+                readDaemon(origin, value, out);
             } else {
                 readPlugins(origin, value, out);
             }
@@ -273,6 +308,19 @@ std::vector<std::string> Config::pluginPath() const { return impl_->pluginPath; 
 std::optional<std::string> Config::defaultUri() const { return impl_->defaultUri; }
 std::optional<std::string> Config::logSpec() const { return impl_->logSpec; }
 const std::vector<std::string> &Config::warnings() const { return impl_->warnings; }
+
+std::optional<std::string> Config::daemonValue(const std::string &key) const {
+    const auto found = impl_->daemonValues.find(key);
+    if (found == impl_->daemonValues.end() || found->second.empty()) {
+        return std::nullopt;
+    }
+    return found->second.front();
+}
+
+std::vector<std::string> Config::daemonList(const std::string &key) const {
+    const auto found = impl_->daemonValues.find(key);
+    return found == impl_->daemonValues.end() ? std::vector<std::string>{} : found->second;
+}
 
 std::optional<std::string> Config::pluginValue(const std::string &plugin, const std::string &key) const {
     const auto section = impl_->pluginValues.find(plugin);

@@ -11,7 +11,10 @@
 #include <virtkit/error.hpp>
 #include <virtkit/uri.hpp>
 
+#include <virtkit/remote.hpp>
+
 #include "plugin_connection.hpp"
+#include "remote/remote_connection.hpp"
 
 namespace virtkit {
 namespace {
@@ -69,6 +72,21 @@ std::optional<DomainRef> tryLookup(Lookup lookup)
 std::shared_ptr<Connection> Connection::open(Context &ctx, const std::string &uriText, bool readOnly)
 {
     const Uri uri = Uri::parse(uriText);
+    if (auto endpoint = remote::explicitEndpoint(uri, ctx.config(), readOnly))
+        return remote::RemoteConnection::open(ctx, uri.str(), std::move(*endpoint));
+    if (auto endpoint = remote::localDaemonEndpoint(uri, ctx.config(), readOnly))
+        return remote::RemoteConnection::open(ctx, uri.str(), std::move(*endpoint));
+    return remote::openInProcess(ctx, uriText, readOnly);
+}
+
+namespace remote {
+
+std::shared_ptr<Connection> openInProcess(Context &ctx, const std::string &uriText, bool readOnly)
+{
+    const Uri uri = Uri::parse(uriText);
+    if (!uri.isLocal())
+        throw Error(VIRTKIT_ERR_INVALID_ARG, "URI '" + uri.str() + "' names a host or transport; only virtkitd "
+                                                                  "can reach it, not an in-process plugin");
     PluginRegistry &registry = ctx.registry();
     const PluginEntry *entry = registry.forScheme(uri.driver());
     if (!entry)
@@ -77,6 +95,26 @@ std::shared_ptr<Connection> Connection::open(Context &ctx, const std::string &ur
     LoadedPlugin &plugin = registry.load(entry->manifest.id);
     return PluginConnection::open(ctx, plugin, uriText, uri.str(), readOnly);
 }
+
+Route routeFor(Context &ctx, const std::string &uriText, bool readOnly)
+{
+    const Uri uri = Uri::parse(uriText);
+    auto endpoint = explicitEndpoint(uri, ctx.config(), readOnly);
+    if (!endpoint)
+        endpoint = localDaemonEndpoint(uri, ctx.config(), readOnly);
+    if (endpoint)
+        return {true, endpoint->describe(), endpoint->driverUri};
+    return {false, "", uri.str()};
+}
+
+Route routeOf(const Connection &conn)
+{
+    if (const auto *remote = dynamic_cast<const RemoteConnection *>(&conn))
+        return {true, remote->endpoint().describe(), remote->endpoint().driverUri};
+    return {false, "", conn.uri()};
+}
+
+}  // namespace remote
 
 Domain Connection::domain(const std::string &nameUuidOrId)
 {

@@ -6,6 +6,7 @@
 //   log: { level: warn }            # or  log: "qemu=debug,*=warn"
 //   plugins:
 //     qemu: { state_dir: /var/lib/virtkit/qemu }
+//   daemon: { socket_dir: /run/virtkit, listen: [tls:0.0.0.0:16514] }
 #pragma once
 
 #include <memory>
@@ -35,6 +36,10 @@ public:
     std::optional<std::string> logSpec() const;    // e.g. "qemu=debug,*=warn"
     // A scalar in plugins.<plugin>.<dotted.key>; nullopt if absent.
     std::optional<std::string> pluginValue(const std::string &plugin, const std::string &key) const;
+    // virtkitd's section (daemon: {...}, keys in docs/daemon.md): a scalar, or
+    // a list's items (a scalar reads as a one-item list).
+    std::optional<std::string> daemonValue(const std::string &key) const;
+    std::vector<std::string> daemonList(const std::string &key) const;
     // "unknown key 'foo' in /etc/virtkit/virtkit.yaml line 3", one per key.
     const std::vector<std::string> &warnings() const;
 

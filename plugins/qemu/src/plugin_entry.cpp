@@ -7,6 +7,7 @@
 #include <virtkit/error.hpp>
 
 #include "driver/qemu_connection.hpp"
+#include "migration/domain_migrations.hpp"
 
 namespace {
 
@@ -27,13 +28,16 @@ virtkit::sdk::DomainIdent ident(const DomainSummary &summary) { return {summary.
 
 class Connection : public virtkit::sdk::Connection {
 public:
-    explicit Connection(const std::string &uri)
+    Connection(const std::string &uri, QemuConnection::Settings settings)
         : impl_(keeping_codes([&] {
               return std::make_unique<QemuConnection>(
-                  uri, [this](const std::string &name, const std::string &uuid, std::int32_t type, std::int32_t detail) {
+                  uri,
+                  [this](const std::string &name, const std::string &uuid, std::int32_t type, std::int32_t detail) {
                       emitLifecycle({name, uuid, -1}, static_cast<virtkit_lifecycle_event>(type), detail);
-                  });
-          }))
+                  },
+                  settings);
+          })),
+          migrations_(std::make_unique<virtkit::qemu::DomainMigrations>(*impl_))
     {
     }
 
@@ -78,6 +82,25 @@ public:
     {
         keeping_codes([&] { impl_->destroy(uuid); });
     }
+    void domainShutdown(const std::string &uuid, uint32_t flags) override
+    {
+        keeping_codes([&] { impl_->shutdown(uuid, flags); });
+    }
+    void domainReboot(const std::string &uuid, uint32_t flags) override
+    {
+        keeping_codes([&] { impl_->reboot(uuid, flags); });
+    }
+    std::string monitorCommand(const std::string &uuid, const std::string &command, uint32_t flags) override
+    {
+        if (flags & ~VIRTKIT_MONITOR_HMP)
+            throw virtkit::sdk::Error(VIRTKIT_ERR_INVALID_ARG, "unknown monitor command flags");
+        return keeping_codes([&] { return impl_->monitor_command(uuid, command, flags & VIRTKIT_MONITOR_HMP); });
+    }
+    std::string domainCapabilities(const std::string &emulator, const std::string &arch, const std::string &machine,
+                                   const std::string &virttype) override
+    {
+        return keeping_codes([&] { return impl_->domain_capabilities_xml(emulator, arch, machine, virttype); });
+    }
     void domainSuspend(const std::string &uuid) override
     {
         keeping_codes([&] { impl_->suspend(uuid); });
@@ -105,14 +128,90 @@ public:
         });
     }
 
+    // Migration (ABI 1.1): plugins/qemu/src/migration/domain_migrations.hpp.
+    std::string jobStats(const std::string &uuid, uint32_t flags) override
+    {
+        return keeping_codes([&] { return migrations_->job_stats(uuid, flags); });
+    }
+    void abortJob(const std::string &uuid, uint32_t flags) override
+    {
+        keeping_codes([&] { migrations_->abort_job(uuid, flags); });
+    }
+    virtkit::sdk::MigrationStep migrateBegin(const std::string &uuid, const std::string &params, uint32_t flags) override
+    {
+        return keeping_codes([&] { return step(migrations_->begin(uuid, params, flags)); });
+    }
+    virtkit::sdk::MigrationStep migratePrepare(const std::string &params, const std::string &cookie,
+                                               uint32_t flags) override
+    {
+        return keeping_codes([&] { return step(migrations_->prepare(params, cookie, flags)); });
+    }
+    virtkit::sdk::MigrationStep migratePerform(const std::string &uuid, const std::string &params,
+                                               const std::string &cookie, uint32_t flags) override
+    {
+        return keeping_codes([&] { return step(migrations_->perform(uuid, params, cookie, flags)); });
+    }
+    virtkit::sdk::MigrationStep migrateFinish(const std::string &params, const std::string &cookie, uint32_t flags,
+                                              bool cancelled) override
+    {
+        return keeping_codes([&] { return step(migrations_->finish(params, cookie, flags, cancelled)); });
+    }
+    void migrateConfirm(const std::string &uuid, const std::string &params, const std::string &cookie, uint32_t flags,
+                        bool cancelled) override
+    {
+        keeping_codes([&] { migrations_->confirm(uuid, params, cookie, flags, cancelled); });
+    }
+    void migrateStartPostcopy(const std::string &uuid, uint32_t) override
+    {
+        keeping_codes([&] { migrations_->start_postcopy(uuid); });
+    }
+    void migrateSetMaxSpeed(const std::string &uuid, uint64_t mibps, uint32_t flags) override
+    {
+        keeping_codes([&] { migrations_->set_max_speed(uuid, mibps, flags); });
+    }
+    uint64_t migrateGetMaxSpeed(const std::string &uuid, uint32_t flags) override
+    {
+        return keeping_codes([&] { return migrations_->max_speed(uuid, flags); });
+    }
+
 private:
+    static virtkit::sdk::MigrationStep step(const virtkit::qemu::DomainMigrations::Step &s)
+    {
+        return {s.xml, s.uri, s.cookie, s.domain.uuid.empty() ? virtkit::sdk::DomainIdent{} : ident(s.domain)};
+    }
+
     std::unique_ptr<QemuConnection> impl_;
+    std::unique_ptr<virtkit::qemu::DomainMigrations> migrations_;  // after impl_: destroyed first
 };
+
+// A duration in seconds from this plugin's config section.
+std::chrono::milliseconds seconds_setting(const virtkit::sdk::Host &host, const char *key,
+                                          std::chrono::milliseconds fallback)
+{
+    const auto text = host.config(key);
+    if (!text)
+        return fallback;
+    try {
+        std::size_t used = 0;
+        const double seconds = std::stod(*text, &used);
+        if (used == text->size() && seconds >= 0)
+            return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+    } catch (const std::exception &) {
+    }
+    throw virtkit::sdk::Error(VIRTKIT_ERR_CONFIG, std::string("plugins.qemu.") + key + " must be a number of seconds, not '" +
+                                                      *text + "'");
+}
 
 class Driver : public virtkit::sdk::Driver {
 public:
     using virtkit::sdk::Driver::Driver;
-    std::unique_ptr<Connection> open(const std::string &uri, uint32_t) { return std::make_unique<Connection>(uri); }
+    std::unique_ptr<Connection> open(const std::string &uri, uint32_t)
+    {
+        QemuConnection::Settings settings;
+        settings.shutdown_timeout = seconds_setting(host(), "shutdown_timeout", settings.shutdown_timeout);
+        settings.lock_wait = seconds_setting(host(), "lock_wait", settings.lock_wait);
+        return std::make_unique<Connection>(uri, settings);
+    }
 };
 
 }  // namespace

@@ -56,6 +56,19 @@ Poco::JSON::Object::Ptr FakeQmpPeer::receive()
     }
 }
 
+Poco::JSON::Object::Ptr FakeQmpPeer::receive_unless_closed()
+{
+    while (buffered_.find('\n') == std::string::npos) {
+        wait_readable(fd_, "a command");
+        char chunk[4096];
+        const ssize_t n = ::read(fd_, chunk, sizeof(chunk));
+        if (n <= 0)
+            return nullptr;
+        buffered_.append(chunk, static_cast<std::size_t>(n));
+    }
+    return receive();
+}
+
 std::string FakeQmpPeer::id_of(const Poco::JSON::Object::Ptr &command)
 {
     std::ostringstream out;

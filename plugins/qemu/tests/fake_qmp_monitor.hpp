@@ -24,6 +24,8 @@ public:
     void send(const std::string &bytes);
     void greet();                       // QEMU 7.2's greeting
     Poco::JSON::Object::Ptr receive();  // the next command, within 5 s
+    // The next command, or null once the client has closed the connection.
+    Poco::JSON::Object::Ptr receive_unless_closed();
     void reply(const Poco::JSON::Object::Ptr &command, const std::string &return_json);
     void reply_error(const Poco::JSON::Object::Ptr &command, const std::string &desc);
     void event(const std::string &name, const std::string &data_json = "{}");

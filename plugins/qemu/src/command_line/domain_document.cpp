@@ -42,6 +42,31 @@ void DomainDocument::add_uuid(const std::string &uuid)
         xmlAddChild(domain, node);
 }
 
+void DomainDocument::mark_live(int id, const std::string &log_path)
+{
+    const auto x = [](const char *text) { return reinterpret_cast<const xmlChar *>(text); };
+    xmlNode *domain = xmlDocGetRootElement(doc_.get());
+    xmlSetProp(domain, x("id"), x(std::to_string(id).c_str()));
+    xmlNode *metadata = nullptr;
+    for (xmlNode *c = domain->children; c && !metadata; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && !c->ns && xml::name(c) == "metadata")
+            metadata = c;
+    if (!metadata)
+        metadata = xmlNewChild(domain, nullptr, x("metadata"), nullptr);
+    for (xmlNode *c = metadata->children; c;) {
+        xmlNode *next = c->next;
+        if (c->type == XML_ELEMENT_NODE && c->ns && c->ns->href && xml::name(c) == "runtime" &&
+            std::string(reinterpret_cast<const char *>(c->ns->href)) == runtime_namespace) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        }
+        c = next;
+    }
+    xmlNode *runtime = xmlNewChild(metadata, nullptr, x("runtime"), nullptr);
+    xmlSetNs(runtime, xmlNewNs(runtime, x(runtime_namespace), x("virtkit")));
+    xmlSetProp(runtime, x("log"), x(log_path.c_str()));
+}
+
 std::string DomainDocument::to_string() const
 {
     xmlChar *text = nullptr;

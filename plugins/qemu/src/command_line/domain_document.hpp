@@ -23,6 +23,11 @@ public:
     const xmlNode *root() const { return xmlDocGetRootElement(doc_.get()); }
     // Adds <uuid> after <name> (for a definition that came without one).
     void add_uuid(const std::string &uuid);
+    // The live XML of a running domain: <domain id='N'> as libvirt writes it,
+    // and <metadata><virtkit:runtime log='PATH'/> (QEMU's stderr), replacing
+    // an earlier one.  `dominfo --json` shows the log path from it.
+    void mark_live(int id, const std::string &log_path);
+    static constexpr const char *runtime_namespace = "https://virtkit.dev/schemas/runtime/1.0";
     std::string to_string() const;
 
 private:

@@ -41,6 +41,8 @@ public:
     void signal(int signal_number) const;
     // SIGKILL and reap; does nothing once exited.
     void kill_and_reap() noexcept;
+    // Lets the child outlive this object (a guest must survive its manager).
+    void release() noexcept { pid_ = -1; }
 
 private:
     explicit ChildProcess(pid_t pid) noexcept : pid_(pid) {}

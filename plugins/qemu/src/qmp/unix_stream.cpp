@@ -54,6 +54,15 @@ UnixStream UnixStream::connect(const std::string &path, std::chrono::millisecond
     }
 }
 
+int UnixStream::peer_pid() const noexcept
+{
+    ucred credentials{};
+    socklen_t size = sizeof credentials;
+    if (::getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &credentials, &size) != 0)
+        return -1;
+    return credentials.pid;
+}
+
 UnixStream::UnixStream(UnixStream &&other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
 
 UnixStream &UnixStream::operator=(UnixStream &&other) noexcept

@@ -24,6 +24,8 @@ public:
     ~UnixStream();
 
     int fd() const noexcept { return fd_; }
+    // The pid of the process at the other end (SO_PEERCRED), -1 if unknown.
+    int peer_pid() const noexcept;
 
     // Writes all of `data` or throws (timeout, peer gone); never raises SIGPIPE.
     void write_all(std::string_view data, std::chrono::steady_clock::time_point deadline) const;

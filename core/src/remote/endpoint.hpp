@@ -1,0 +1,79 @@
+// Where a remote Connection talks to virtkitd, worked out from the URI
+// (libvirt's meaning of +unix/+tls/+tcp/+ssh and ?socket=, ?pkipath=,
+// ?no_verify=, ?keyfile=, ?command=), and the HTTP channel to it.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <virtkit/config.hpp>
+#include <virtkit/uri.hpp>
+
+namespace Poco::Net {
+class HTTPClientSession;
+class WebSocket;
+}  // namespace Poco::Net
+
+namespace virtkit::remote {
+
+struct Endpoint {
+    enum class Transport { Unix, Tls, Tcp, Ssh };
+    Transport transport = Transport::Unix;
+    std::string socketPath;  // unix (local end; for ssh the remote daemon's socket)
+    std::string host;        // tls, tcp, ssh
+    int port = 0;
+    std::string user;        // ssh
+    std::string pkiDir;      // tls: cacert.pem, clientcert.pem, clientkey.pem
+    bool noVerify = false;   // tls: do not check the server's certificate
+    std::string keyFile;     // ssh -i
+    std::string command;     // ssh: the remote helper command (default nc -U)
+    bool readOnly = false;
+    std::string driverUri;   // what the daemon opens: the URI without transport, host and client params
+
+    std::string describe() const;  // "unix:/run/virtkit/virtkit-sock", "tls:host:16514", ...
+};
+
+// The daemon's default sockets (overridable by the config's daemon.socket_dir).
+std::string defaultSocketDir(const Config &config);
+inline constexpr int kDefaultTlsPort = 16514;
+inline constexpr int kDefaultTcpPort = 16509;
+
+// The endpoint for a URI naming a transport or a host; nullopt for a local URI
+// (the caller may still find a local daemon with localDaemonEndpoint).
+std::optional<Endpoint> explicitEndpoint(const Uri &uri, const Config &config, bool readOnly);
+// For a local qemu/lxc system or session URI: the daemon's socket if one
+// exists and accepts a connection now.  test:/// URIs stay in-process, as in libvirt.
+std::optional<Endpoint> localDaemonEndpoint(const Uri &uri, const Config &config, bool readOnly);
+
+// HTTP/1.1 conversations with the daemon: kept-alive sessions are reused, and a
+// request that finds them all busy (a migration's Perform still running while
+// jobStats polls) opens another, so calls on one Connection run in parallel.
+class Channel {
+public:
+    explicit Channel(Endpoint endpoint);
+    ~Channel();
+
+    struct Reply {
+        int status = 0;
+        std::string body;
+    };
+    // Throws Error(NO_CONNECT) when the daemon cannot be reached.  A request
+    // that may not have reached the daemon is retried once only if `idempotent`.
+    Reply request(const std::string &method, const std::string &path, const std::string &body, bool idempotent);
+    // A WebSocket upgrade on a fresh connection (events).
+    std::unique_ptr<Poco::Net::WebSocket> openWebSocket(const std::string &path);
+    const Endpoint &endpoint() const { return endpoint_; }
+
+private:
+    std::unique_ptr<Poco::Net::HTTPClientSession> connect() const;
+    std::string hostHeader() const;
+
+    const Endpoint endpoint_;
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<Poco::Net::HTTPClientSession>> idle_;  // at most kMaxIdle kept
+};
+
+}  // namespace virtkit::remote
