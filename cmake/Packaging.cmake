@@ -1,6 +1,7 @@
 # Debian packages with CPack, one per install component (docs/packaging.md):
 #   virtkit-core          the core library; Provides: virtkit-plugin-abi-<major> (= <major>.<minor>)
 #   virtkit-cli           bin/virtkit; Depends: virtkit-core
+#   virtkit-daemon        sbin/virtkitd and its systemd units; Depends: virtkit-core
 #   virtkit-sdk           headers, CMake package, pkg-config, examples, virtkit-driver-check
 #   virtkit-plugin-<id>   one per plugin component, found automatically;
 #                         Depends: virtkit-plugin-abi-<major> (>= <major>.<min minor>)
@@ -41,6 +42,10 @@ function(_virtkit_configure_packaging)
   set(CPACK_DEBIAN_CORE_PACKAGE_SECTION libs)
   set(CPACK_COMPONENT_CLI_DESCRIPTION "virtkit command line tool (virsh's look and feel)")
   set(CPACK_COMPONENT_CLI_DEPENDS core)
+  set(CPACK_COMPONENT_DAEMON_DESCRIPTION
+      "virtkitd: owns the driver connections and serves them over UNIX sockets and TLS (systemd units included)")
+  set(CPACK_COMPONENT_DAEMON_DEPENDS core)
+  set(CPACK_DEBIAN_DAEMON_PACKAGE_SECTION admin)
   set(CPACK_COMPONENT_SDK_DESCRIPTION
       "virtkit driver SDK: plugin ABI headers, C++ helper, CMake and pkg-config files, examples, virtkit-driver-check")
   set(CPACK_COMPONENT_SDK_DEPENDS core)

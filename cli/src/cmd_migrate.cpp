@@ -217,8 +217,13 @@ void migrate(Session &session, const ParsedCommand &cmd)
             line.done(false);
         throw;
     }
-    if (progress)
+    if (progress) {
         line.done(true);
+        if (result.switchedToPostcopy)
+            std::cerr << "Migration: switched to post-copy\n";
+        if (result.suspendedOnTimeout)
+            std::cerr << "Migration: domain suspended after the timeout\n";
+    }
     for (const auto &warning : result.warnings)
         std::cerr << "warning: " << warning << '\n';
 }

@@ -58,5 +58,6 @@ void addEventCommands(std::vector<CommandSpec> &table);
 void addVirtkitCommands(std::vector<CommandSpec> &table);
 void addMigrationCommands(std::vector<CommandSpec> &table);
 void addQemuCommands(std::vector<CommandSpec> &table);
+void addConsoleCommands(std::vector<CommandSpec> &table);
 
 }  // namespace virtkit::cli

@@ -35,6 +35,7 @@ std::vector<CommandSpec> buildTable()
     addVirtkitCommands(table);
     addMigrationCommands(table);
     addQemuCommands(table);
+    addConsoleCommands(table);
     for (auto &cmd : table)
         if (cmd.json)
             cmd.options.push_back({"json", OptionSpec::Kind::Flag, false, false, "machine-readable JSON output"});

@@ -84,9 +84,9 @@ namespace remote {
 std::shared_ptr<Connection> openInProcess(Context &ctx, const std::string &uriText, bool readOnly)
 {
     const Uri uri = Uri::parse(uriText);
-    if (!uri.isLocal())
-        throw Error(VIRTKIT_ERR_INVALID_ARG, "URI '" + uri.str() + "' names a host or transport; only virtkitd "
-                                                                  "can reach it, not an in-process plugin");
+    if (!uri.transport().empty())
+        throw Error(VIRTKIT_ERR_INVALID_ARG, "URI '" + uri.str() + "' names a transport; only virtkitd "
+                                                                  "can serve it, not an in-process plugin");
     PluginRegistry &registry = ctx.registry();
     const PluginEntry *entry = registry.forScheme(uri.driver());
     if (!entry)

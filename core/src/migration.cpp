@@ -12,6 +12,8 @@
 #include <virtkit/error.hpp>
 #include <virtkit/log.hpp>
 
+#include "remote/remote_connection.hpp"
+
 namespace virtkit {
 namespace {
 
@@ -348,6 +350,9 @@ MigrationResult migratePeerToPeer(Context &ctx, Connection &src, const std::stri
                                   const MigrationProgressHandler &progress)
 {
     validateMigration(params, flags);
+    // A source behind a daemon: that daemon runs this function itself (its own connection to the destination).
+    if (auto *remote = dynamic_cast<remote::RemoteConnection *>(&src))
+        return remote->migratePeerToPeer(uuid, destUri, params, flags);
     std::shared_ptr<Connection> dst;
     try {
         dst = Connection::open(ctx, destUri);

@@ -272,10 +272,16 @@ public:
         err.struct_size = sizeof err;
         const int32_t rc = lib.plugin.descriptor->init(&s, &ops, &err);
         err.message[VIRTKIT_ERROR_MESSAGE_MAX - 1] = '\0';
-        if (rc != VIRTKIT_OK)
-            throw Error(VIRTKIT_ERR_NO_CONNECT, who_ + m_.libraryPath + " failed to initialise: " +
-                                                    (err.message[0] ? err.message : "no reason given") +
-                                                    " (code " + std::to_string(rc) + ")");
+        if (rc != VIRTKIT_OK) {
+            // Keep the plugin's own code (CONFIG for a bad config section, ...):
+            // it says more than "cannot connect".
+            int32_t code = err.code != VIRTKIT_OK ? err.code : rc;
+            if (code < VIRTKIT_ERR_INTERNAL || code > VIRTKIT_ERR_ABI)
+                code = VIRTKIT_ERR_NO_CONNECT;
+            throw Error(code, who_ + m_.libraryPath + " failed to initialise: " +
+                                  (err.message[0] ? err.message : "no reason given") + " (code " +
+                                  std::to_string(rc) + ")");
+        }
         lib.initialised = true;
         // Registered after dlopen ran the plugin's static constructors, so it
         // runs before their destructors (exit runs handlers in reverse).

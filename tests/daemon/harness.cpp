@@ -173,7 +173,10 @@ bool Daemon::running() const
     if (pid_ <= 0)
         return false;
     int status = 0;
-    return waitpid(pid_, &status, WNOHANG) == 0;
+    if (waitpid(pid_, &status, WNOHANG) == 0)
+        return true;
+    pid_ = -1;  // reaped: never signal a pid that may be reused
+    return false;
 }
 
 int Daemon::terminate()

@@ -57,7 +57,7 @@ public:
 
 private:
     std::string root_, logPath_;
-    pid_t pid_ = -1;
+    mutable pid_t pid_ = -1;  // -1 once reaped
     bool ready_ = false;
 };
 

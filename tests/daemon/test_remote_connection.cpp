@@ -2,6 +2,9 @@
 // same error codes and messages, shared state between clients.
 #include <catch2/catch.hpp>
 
+#include <functional>
+#include <thread>
+
 #include <virtkit/connection.hpp>
 #include <virtkit/context.hpp>
 #include <virtkit/error.hpp>
@@ -165,4 +168,58 @@ TEST_CASE("the daemon maps system URIs under its root and refuses foreign embed 
           },
                       &message) == VIRTKIT_ERR_AUTH);
     CHECK(message.find("outside") != std::string::npos);
+}
+
+TEST_CASE("--timeout ends an idle daemon, but not while a client is connected", "[daemon]")
+{
+    TempDir root;
+    Daemon daemon(root.str(), {"--timeout", "2"});
+    {
+        virtkit::test::RawClient held(daemon.socket());  // a connected client keeps it alive
+        std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+        CHECK(daemon.running());
+    }
+    CHECK(daemon.waitLog("no clients for 2 s", std::chrono::seconds(5)));
+    for (int i = 0; i < 50 && daemon.running(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK_FALSE(daemon.running());
+    CHECK_FALSE(std::filesystem::exists(daemon.socket()));
+}
+
+TEST_CASE("ABI 1.1 calls answer through the daemon exactly as in-process", "[daemon][abi11]")
+{
+    TempDir root;
+    Daemon daemon(root.str());
+    auto remoteConn = Connection::open(remoteContext(), daemon.testUri());
+    auto localConn = Connection::open(remoteContext(), "test:///default");
+    const std::string ru = remoteConn->lookupByName("test").uuid, lu = localConn->lookupByName("test").uuid;
+    // Each pair: the same call on both; results or errors (code and message) must match.
+    const auto same = [&](const char *what, const std::function<std::string(Connection &, const std::string &)> &call) {
+        std::string r, l;
+        try {
+            r = "ok:" + call(*remoteConn, ru);
+        } catch (const Error &e) {
+            r = std::to_string(e.code()) + ":" + e.what();
+        }
+        try {
+            l = "ok:" + call(*localConn, lu);
+        } catch (const Error &e) {
+            l = std::to_string(e.code()) + ":" + e.what();
+        }
+        INFO(what);
+        CHECK(r == l);
+    };
+    same("monitor", [](Connection &c, const std::string &u) { return c.monitorCommand(u, "info status", 0); });
+    same("domcaps", [](Connection &c, const std::string &) { return c.domainCapabilities("", "", "", ""); });
+    same("job", [](Connection &c, const std::string &u) { return c.jobStats(u, 0); });
+    same("abort", [](Connection &c, const std::string &u) { c.abortJob(u, 0); return std::string(); });
+    same("begin", [](Connection &c, const std::string &u) { return c.migrateBegin(u, "{}", 0).xml; });
+    same("prepare", [](Connection &c, const std::string &) { return c.migratePrepare("{}", "", 0).uri; });
+    same("perform", [](Connection &c, const std::string &u) { return c.migratePerform(u, "{}", "", 0).cookie; });
+    same("finish", [](Connection &c, const std::string &) { return c.migrateFinish("{}", "", 0, true).domain.name; });
+    same("confirm", [](Connection &c, const std::string &u) { c.migrateConfirm(u, "{}", "", 0, true); return std::string(); });
+    same("postcopy", [](Connection &c, const std::string &u) { c.migrateStartPostcopy(u, 0); return std::string(); });
+    same("setspeed", [](Connection &c, const std::string &u) { c.migrateSetMaxSpeed(u, 100, 0); return std::string(); });
+    same("getspeed", [](Connection &c, const std::string &u) { return std::to_string(c.migrateGetMaxSpeed(u, 0)); });
+    same("shutdown flags", [](Connection &c, const std::string &u) { c.domainShutdown(u, 1u << 30); return std::string(); });
 }

@@ -51,10 +51,12 @@ TEST_CASE("the host refuses each misbehaving plugin with a reason and keeps serv
     CHECK(code == VIRTKIT_ERR_ABI);
     CHECK_THAT(truncated, Catch::Contains("libvirtkit-truncated.so"));
 
-    const std::string initFails = openError(ctx, "initfails:///");
+    int initCode = 0;
+    const std::string initFails = openError(ctx, "initfails:///", &initCode);
     INFO(initFails);
     CHECK_THAT(initFails, Catch::Contains("libvirtkit-initfails.so") &&
                               Catch::Contains("the required setting 'socket' is missing"));
+    CHECK(initCode == VIRTKIT_ERR_CONFIG);  // the plugin's own code, not a generic one
 
     // The throwing driver opens; every call fails with an error, none crashes.
     const auto throwing = virtkit::Connection::open(ctx, "throwing:///");

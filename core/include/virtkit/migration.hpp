@@ -162,6 +162,8 @@ MigrationResult migrate(Connection &src, Connection &dst, const std::string &uui
 
 // Peer-to-peer: what a source daemon runs for `migrate --p2p`.  Opens `destUri` itself (through
 // ctx, so a remote URI reaches the destination's daemon) and runs migrate() with PEER2PEER set.
+// When `src` is itself a connection to a daemon, the request goes to that daemon, which runs this
+// function there; progress and params.interrupt do not cross (abort with Connection::abortJob).
 MigrationResult migratePeerToPeer(Context &ctx, Connection &src, const std::string &uuid, const std::string &destUri,
                                   const MigrateParams &params, uint32_t flags,
                                   const MigrationProgressHandler &progress = {});

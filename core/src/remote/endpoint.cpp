@@ -165,6 +165,10 @@ std::optional<Endpoint> explicitEndpoint(const Uri &uri, const Config &config, b
 {
     if (uri.transport().empty() && uri.host().empty())
         return std::nullopt;
+    // libvirt: a host without a transport means TLS to the remote daemon, but only for
+    // daemon-backed drivers; esx://host/ and the like are their own plugins' business.
+    if (uri.transport().empty() && uri.driver() != "qemu" && uri.driver() != "lxc" && uri.driver() != "test")
+        return std::nullopt;
     Endpoint ep;
     ep.readOnly = readOnly;
     ep.driverUri = driverUriOf(uri);

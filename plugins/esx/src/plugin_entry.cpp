@@ -92,6 +92,10 @@ public:
             return info;
         });
     }
+    bool domainAutostart(const std::string &uuid) override
+    {
+        return keeping_codes([&] { return impl_->autostart(uuid); });
+    }
     std::string domainXmlFromNative(const std::string &format, const std::string &native) override
     {
         return keeping_codes([&] { return impl_->xmlFromNative(format, native); });

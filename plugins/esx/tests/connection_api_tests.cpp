@@ -335,6 +335,7 @@ TEST_CASE("domxml-to-native vmware-vmx goes through the VMX library", "[esx][vcs
                                                         "<os><type>hvm</type></os></domain>");
     CHECK_THAT(vmx, Catch::Contains("displayName = \"conv\""));
     CHECK_THAT(vmx, Catch::Contains("memsize = \"256\""));
+    CHECK_THAT(vmx, Catch::Contains("virtualHW.version = \"13\""));  // vcsim says API 6.5
 }
 
 TEST_CASE("vpx:// lists one host's VMs of a vCenter and runs them", "[esx][vcsim][api][vpx]")

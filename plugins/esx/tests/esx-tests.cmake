@@ -13,7 +13,7 @@ if(VIRTKIT_GO_EXECUTABLE AND EXISTS "${VIRTKIT_GOVMOMI_PATH}/src/github.com/vmwa
     add_custom_command(
       OUTPUT "${ESX_TEST_DIR}/${tool}"
       COMMAND ${CMAKE_COMMAND} -E env GOPATH=${VIRTKIT_GOVMOMI_PATH} GO111MODULE=off
-              GOCACHE=${ESX_TEST_DIR}/gocache GOFLAGS=-mod=mod
+              GOCACHE=${ESX_TEST_DIR}/gocache
               ${VIRTKIT_GO_EXECUTABLE} build -o "${ESX_TEST_DIR}/${tool}" .
       WORKING_DIRECTORY "${CMAKE_CURRENT_LIST_DIR}/${tool}"
       DEPENDS ${tool_sources}

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include <virtkit/error.hpp>
 
@@ -215,4 +216,32 @@ TEST_CASE("a server that dies or stalls mid-call gives a clear error, not a hang
     sim.kill();
     const std::string message = errorText([&] { session->listVms(); });
     CHECK_THAT(message, Catch::Contains("cannot talk to https://127.0.0.1:" + std::to_string(sim.port())));
+}
+
+TEST_CASE("the simulator killed while a call is in flight: a clear error at once", "[esx][vcsim][session]")
+{
+    ESX_REQUIRE_VCSIM();
+    VcsimOptions options;
+    options.delay = "PowerOnVM_Task=5000";
+    Vcsim sim(options);
+    const AuthFile auth("127.0.0.1", "root", "secret");
+    const auto session = openSession(sim.uri());
+    const VmRecord vm = session->listVms().at(0);
+    std::thread killer([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        sim.kill();
+    });
+    const auto started = std::chrono::steady_clock::now();
+    int code = VIRTKIT_OK;
+    std::string message;
+    try {
+        session->runTask("PowerOnVM_Task", vm.ref);
+    } catch (const virtkit::Error &e) {
+        code = e.code();
+        message = e.what();
+    }
+    killer.join();
+    CHECK(code == VIRTKIT_ERR_NO_CONNECT);
+    CHECK_THAT(message, Catch::Contains("cannot talk to https://127.0.0.1"));
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(4));
 }

@@ -1,6 +1,12 @@
 // URI grammar and auth.conf lookup: no server needed.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <virtkit/error.hpp>
+
 #include "connect/credentials.hpp"
 #include "connect/esx_uri.hpp"
 
@@ -73,4 +79,26 @@ TEST_CASE("a malformed auth.conf is an error naming the line", "[esx][auth]")
                       Catch::Contains("credentials-missing"));
     CHECK_THROWS_WITH(credentialsFromAuthFile("username=x\n", "esx", "h", "", "a.conf"),
                       Catch::Contains("inside a [section]"));
+}
+
+TEST_CASE("with no auth file and no terminal the password lookup is an AUTH error", "[esx][auth]")
+{
+    // In a child without a controlling terminal (setsid) and without files.
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::setsid();
+        ::setenv("HOME", "/nonexistent", 1);
+        ::unsetenv("VIRTKIT_AUTH_FILE");
+        try {
+            findCredentials("esx", "esx1", "root");
+        } catch (const virtkit::Error &e) {
+            const std::string message = e.what();
+            ::_exit(e.code() == VIRTKIT_ERR_AUTH && message.find("no terminal") != std::string::npos ? 0 : 2);
+        }
+        ::_exit(1);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
 }

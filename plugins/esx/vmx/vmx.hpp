@@ -4,7 +4,8 @@
 // Errors are virtkit::Error with VIRTKIT_ERR_CONFIG (bad VMX text or value),
 // VIRTKIT_ERR_XML (bad domain XML) or VIRTKIT_ERR_NO_SUPPORT (valid, but not
 // representable on the other side).  What is dropped on the way is reported
-// through VmxContext::warn, never silently.
+// through VmxContext::warn, never silently.  Everything else in this folder
+// is internal and lives in virtkit::esx::vmx.
 #pragma once
 
 #include <functional>

@@ -6,6 +6,8 @@
 
 #include <virtkit/error.hpp>
 
+#include <unistd.h>
+
 #include "driver/lxc_connection.hpp"
 #include "native/lxc_native_config.hpp"
 
@@ -39,6 +41,13 @@ public:
     }
 
     std::string capabilities() override { return keeping_codes([&] { return impl_->capabilities_xml(); }); }
+    std::string hostname() override
+    {
+        char name[256] = {};
+        if (::gethostname(name, sizeof name - 1) != 0)
+            throw virtkit::sdk::Error(VIRTKIT_ERR_SYSTEM, "cannot read the host name");
+        return name;
+    }
     uint64_t hypervisorVersion() override { return keeping_codes([&] { return impl_->hypervisor_version(); }); }
 
     virtkit::sdk::DomainIdent lookupByName(const std::string &name) override
@@ -106,6 +115,7 @@ public:
             info.maxMemKiB = status.memory_kib;
             info.memoryKiB = status.memory_kib;
             info.vcpus = status.vcpus;
+            info.cpuTimeNs = status.cpu_time_ns;
             return info;
         });
     }

@@ -108,3 +108,14 @@ TEST_CASE("lxc-tools keys without an XML form are reported, not dropped silently
     CHECK_THROWS_AS(domain_xml_from_lxc_config("lxc.uts.name = a\nlxc.rootfs.path = loop:/img\n"), virtkit::Error);
     CHECK_THROWS_AS(domain_xml_from_lxc_config("lxc.rootfs.path = /srv/a\n"), virtkit::Error);
 }
+
+TEST_CASE("lxc.idmap follows lxc.container.conf(5): container id, then host id", "[lxc]")
+{
+    // The documented difference from libvirt's expected XML (docs/lxc.md).
+    for (const char *key : {"lxc.idmap", "lxc.id_map"}) {
+        const auto converted = domain_xml_from_lxc_config(std::string("lxc.uts.name = a\nlxc.rootfs = /srv/a\n") + key +
+                                                          " = u 10000 0 2000\n" + key + " = g 10000 0 1000\n");
+        CHECK(converted.xml.find("<uid start='10000' target='0' count='2000'/>") != std::string::npos);
+        CHECK(converted.xml.find("<gid start='10000' target='0' count='1000'/>") != std::string::npos);
+    }
+}

@@ -109,6 +109,14 @@ public:
     {
         keeping_codes([&] { impl_->resume(uuid); });
     }
+    bool domainAutostart(const std::string &uuid) override
+    {
+        return keeping_codes([&] { return impl_->autostart(uuid); });
+    }
+    void domainSetAutostart(const std::string &uuid, bool on) override
+    {
+        keeping_codes([&] { impl_->set_autostart(uuid, on); });
+    }
     std::string domainXml(const std::string &uuid, uint32_t) override
     {
         return keeping_codes([&] { return impl_->xml(uuid); });

@@ -131,30 +131,46 @@ struct TwoHosts {
     TempDir src_root, dst_root, files;
     std::string uuid = fresh_uuid();
     QemuGuard guard{uuid};
-    QemuConnection src{"qemu:///embed?root=" + src_root.path().string(), {}};
-    QemuConnection dst{"qemu:///embed?root=" + dst_root.path().string(), {}};
-    DomainMigrations src_migrations{src};
-    DomainMigrations dst_migrations{dst};
+    std::optional<QemuConnection> src, dst;
+    std::optional<DomainMigrations> src_migrations, dst_migrations;
     std::string blob = files.file("blob.bin"), decoy = files.file("decoy.bin");
     std::string before;
 
     TwoHosts()
     {
+        open();
         write_random_blob(blob, 1);
         write_random_blob(decoy, 2);
-        src.define(migrating_guest(uuid, blob));
-        src.start(uuid);
-        before = guest_blob_sha1(src, uuid, files.file("before.bin"));
+        src->define(migrating_guest(uuid, blob));
+        src->start(uuid);
+        before = guest_blob_sha1(*src, uuid, files.file("before.bin"));
         REQUIRE(before == sha1_of_file(blob));
     }
     std::string dest_xml() const { return migrating_guest(uuid, decoy); }
+    // Both managing "processes" go away (their QEMUs keep running) and new
+    // ones open the same roots.
+    void restart()
+    {
+        src_migrations.reset();
+        dst_migrations.reset();
+        src.reset();
+        dst.reset();
+        open();
+    }
+    void open()
+    {
+        src.emplace("qemu:///embed?root=" + src_root.path().string(), QemuConnection::EventSink{});
+        dst.emplace("qemu:///embed?root=" + dst_root.path().string(), QemuConnection::EventSink{});
+        src_migrations.emplace(*src);
+        dst_migrations.emplace(*dst);
+    }
 };
 
 // Until QEMU reports pages moving (Perform polls query-migrate).
 void wait_for_transfer(TwoHosts &hosts)
 {
     for (int i = 0; i < 1000; ++i) {
-        const std::string stats = hosts.src_migrations.job_stats(hosts.uuid, 0);
+        const std::string stats = hosts.src_migrations->job_stats(hosts.uuid, 0);
         if (stats.find(R"("phase":"perform3")") != std::string::npos &&
             stats.find(R"("memory_processed":0,)") == std::string::npos &&
             stats.find(R"("memory_processed")") != std::string::npos)
@@ -171,66 +187,67 @@ TEST_CASE("pre-copy between two roots: the guest runs on the destination with th
           "[migration-real]")
 {
     TwoHosts hosts;
-    const auto begun = hosts.src_migrations.begin(hosts.uuid, "{}", live);
+    const auto begun = hosts.src_migrations->begin(hosts.uuid, "{}", live);
     const auto prepared =
-        hosts.dst_migrations.prepare(params({{"dest_xml", hosts.dest_xml()}, {"listen_address", "127.0.0.1"}}),
+        hosts.dst_migrations->prepare(params({{"dest_xml", hosts.dest_xml()}, {"listen_address", "127.0.0.1"}}),
                                      begun.cookie, live);
-    hosts.src_migrations.perform(hosts.uuid, params({{"uri", prepared.uri}}), prepared.cookie, live);
-    const auto finished = hosts.dst_migrations.finish(params({{"dest_name", "mig"}}), "", live, false);
-    hosts.src_migrations.confirm(hosts.uuid, "{}", finished.cookie, live, false);
+    hosts.src_migrations->perform(hosts.uuid, params({{"uri", prepared.uri}}), prepared.cookie, live);
+    const auto finished = hosts.dst_migrations->finish(params({{"dest_name", "mig"}}), "", live, false);
+    hosts.src_migrations->confirm(hosts.uuid, "{}", finished.cookie, live, false);
 
-    const auto dst_status = hosts.dst.status(hosts.uuid);
+    const auto dst_status = hosts.dst->status(hosts.uuid);
     CHECK(dst_status.state == VIRTKIT_DOMAIN_RUNNING);
     CHECK(dst_status.reason == lm::running_migrated);
-    const auto src_status = hosts.src.status(hosts.uuid);
+    const auto src_status = hosts.src->status(hosts.uuid);
     CHECK(src_status.state == VIRTKIT_DOMAIN_SHUTOFF);
     CHECK(src_status.reason == lm::shutoff_migrated);
-    CHECK(guest_blob_sha1(hosts.dst, hosts.uuid, hosts.files.file("after.bin")) == hosts.before);
-    CHECK_THAT(hosts.src_migrations.job_stats(hosts.uuid, VIRTKIT_JOB_STATS_COMPLETED),
+    CHECK(guest_blob_sha1(*hosts.dst, hosts.uuid, hosts.files.file("after.bin")) == hosts.before);
+    CHECK_THAT(hosts.src_migrations->job_stats(hosts.uuid, VIRTKIT_JOB_STATS_COMPLETED),
                Catch::Contains(R"("success":true)"));
-    hosts.dst.destroy(hosts.uuid);
+    hosts.dst->destroy(hosts.uuid);
 }
 
 TEST_CASE("post-copy: switched mid-way, the guest runs on the destination while pages flow, then completes",
           "[migration-real]")
 {
     TwoHosts hosts;
-    const auto begun = hosts.src_migrations.begin(hosts.uuid, "{}", postcopy);
-    const auto prepared = hosts.dst_migrations.prepare(
+    const auto begun = hosts.src_migrations->begin(hosts.uuid, "{}", postcopy);
+    const auto prepared = hosts.dst_migrations->prepare(
         params({{"dest_xml", hosts.dest_xml()}, {"listen_address", "127.0.0.1"}}), begun.cookie, postcopy);
     auto perform = std::async(std::launch::async, [&] {
-        hosts.src_migrations.perform(hosts.uuid,
+        hosts.src_migrations->perform(hosts.uuid,
                                      params({{"uri", prepared.uri}, {"bandwidth", 4}, {"bandwidth.postcopy", 8}}),
                                      prepared.cookie, postcopy);
     });
     wait_for_transfer(hosts);
-    hosts.src_migrations.start_postcopy(hosts.uuid);
+    hosts.src_migrations->start_postcopy(hosts.uuid);
     perform.get();
-    CHECK(hosts.src.status(hosts.uuid).reason == lm::paused_postcopy);
+    CHECK(hosts.src->status(hosts.uuid).reason == lm::paused_postcopy);
     auto finish = std::async(std::launch::async, [&] {
-        return hosts.dst_migrations.finish(params({{"dest_name", "mig"}}), "", postcopy, false);
+        return hosts.dst_migrations->finish(params({{"dest_name", "mig"}}), "", postcopy, false);
     });
-    for (int i = 0; i < 500 && hosts.dst.status(hosts.uuid).reason != lm::running_postcopy &&
+    for (int i = 0; i < 500 && hosts.dst->status(hosts.uuid).reason != lm::running_postcopy &&
                     finish.wait_for(0ms) != std::future_status::ready;
          ++i)
         std::this_thread::sleep_for(10ms);
-    CHECK(hosts.dst.status(hosts.uuid).state == VIRTKIT_DOMAIN_RUNNING);
+    CHECK(hosts.dst->status(hosts.uuid).state == VIRTKIT_DOMAIN_RUNNING);
     const auto finished = finish.get();
-    hosts.src_migrations.confirm(hosts.uuid, "{}", finished.cookie, postcopy, false);
+    hosts.src_migrations->confirm(hosts.uuid, "{}", finished.cookie, postcopy, false);
 
-    CHECK(hosts.dst.status(hosts.uuid).reason == lm::running_migrated);
-    CHECK(hosts.src.status(hosts.uuid).state == VIRTKIT_DOMAIN_SHUTOFF);
-    CHECK(guest_blob_sha1(hosts.dst, hosts.uuid, hosts.files.file("after.bin")) == hosts.before);
-    hosts.dst.destroy(hosts.uuid);
+    CHECK(hosts.dst->status(hosts.uuid).reason == lm::running_migrated);
+    CHECK(hosts.src->status(hosts.uuid).state == VIRTKIT_DOMAIN_SHUTOFF);
+    CHECK(guest_blob_sha1(*hosts.dst, hosts.uuid, hosts.files.file("after.bin")) == hosts.before);
+    hosts.dst->destroy(hosts.uuid);
 }
 
 namespace {
 
-// Post-copy, broken by `breaker` once the destination runs, then recovered.
-void break_and_recover(TwoHosts &hosts, bool through_relay)
+// Post-copy, broken once the destination runs (migrate-pause or a killed
+// relay), then recovered -- optionally by freshly started managing processes.
+void break_and_recover(TwoHosts &hosts, bool through_relay, bool restart_before_resume = false)
 {
-    const auto begun = hosts.src_migrations.begin(hosts.uuid, "{}", postcopy);
-    const auto prepared = hosts.dst_migrations.prepare(
+    const auto begun = hosts.src_migrations->begin(hosts.uuid, "{}", postcopy);
+    const auto prepared = hosts.dst_migrations->prepare(
         params({{"dest_xml", hosts.dest_xml()}, {"listen_address", "127.0.0.1"}}), begun.cookie, postcopy);
     std::optional<Relay> relay;
     std::string uri = prepared.uri;
@@ -239,49 +256,51 @@ void break_and_recover(TwoHosts &hosts, bool through_relay)
         uri = "tcp:127.0.0.1:49300";
     }
     auto perform = std::async(std::launch::async, [&] {
-        hosts.src_migrations.perform(hosts.uuid, params({{"uri", uri}, {"bandwidth", 2}, {"bandwidth.postcopy", 2}}),
+        hosts.src_migrations->perform(hosts.uuid, params({{"uri", uri}, {"bandwidth", 2}, {"bandwidth.postcopy", 2}}),
                                      prepared.cookie, postcopy);
     });
     wait_for_transfer(hosts);
-    hosts.src_migrations.start_postcopy(hosts.uuid);
+    hosts.src_migrations->start_postcopy(hosts.uuid);
     perform.get();
     auto finish = std::async(std::launch::async, [&] {
-        return hosts.dst_migrations.finish(params({{"dest_name", "mig"}}), "", postcopy, false);
+        return hosts.dst_migrations->finish(params({{"dest_name", "mig"}}), "", postcopy, false);
     });
-    for (int i = 0; i < 500 && hosts.dst.status(hosts.uuid).reason != lm::running_postcopy; ++i)
+    for (int i = 0; i < 500 && hosts.dst->status(hosts.uuid).reason != lm::running_postcopy; ++i)
         std::this_thread::sleep_for(10ms);
-    REQUIRE(hosts.dst.status(hosts.uuid).reason == lm::running_postcopy);
+    REQUIRE(hosts.dst->status(hosts.uuid).reason == lm::running_postcopy);
 
     if (through_relay)
         relay->kill();
     else
-        hosts.src_migrations.abort_job(hosts.uuid, VIRTKIT_ABORT_JOB_POSTCOPY);
+        hosts.src_migrations->abort_job(hosts.uuid, VIRTKIT_ABORT_JOB_POSTCOPY);
     CHECK_THROWS_WITH(finish.get(), Catch::Contains("--postcopy-resume"));
-    hosts.src_migrations.confirm(hosts.uuid, "{}", "", postcopy, true);
+    hosts.src_migrations->confirm(hosts.uuid, "{}", "", postcopy, true);
+    if (restart_before_resume)
+        hosts.restart();
 
     // Both kept, nothing killed: paused as post-copy failed on the source,
     // running as post-copy failed on the destination.
-    CHECK(hosts.src.status(hosts.uuid).reason == lm::paused_postcopy_failed);
-    CHECK(hosts.dst.status(hosts.uuid).reason == lm::running_postcopy_failed);
-    CHECK_THROWS_WITH(hosts.src_migrations.begin(hosts.uuid, "{}", postcopy), Catch::Contains("resumed"));
+    CHECK(hosts.src->status(hosts.uuid).reason == lm::paused_postcopy_failed);
+    CHECK(hosts.dst->status(hosts.uuid).reason == lm::running_postcopy_failed);
+    CHECK_THROWS_WITH(hosts.src_migrations->begin(hosts.uuid, "{}", postcopy), Catch::Contains("resumed"));
 
     const std::uint32_t resume = postcopy | VIRTKIT_MIGRATE_POSTCOPY_RESUME;
-    hosts.src_migrations.begin(hosts.uuid, "{}", resume);
-    const auto again = hosts.dst_migrations.prepare(
+    hosts.src_migrations->begin(hosts.uuid, "{}", resume);
+    const auto again = hosts.dst_migrations->prepare(
         params({{"dest_name", "mig"}, {"listen_address", "127.0.0.1"}}), "", resume);
     const auto started = std::chrono::steady_clock::now();
-    hosts.src_migrations.perform(hosts.uuid, params({{"uri", again.uri}, {"bandwidth.postcopy", 1024}}), "", resume);
+    hosts.src_migrations->perform(hosts.uuid, params({{"uri", again.uri}, {"bandwidth.postcopy", 1024}}), "", resume);
     const auto to_active = std::chrono::steady_clock::now() - started;
     WARN("--postcopy-resume to postcopy-active: "
          << std::chrono::duration_cast<std::chrono::milliseconds>(to_active).count() << " ms");
-    const auto finished = hosts.dst_migrations.finish(params({{"dest_name", "mig"}}), "", resume, false);
-    hosts.src_migrations.confirm(hosts.uuid, "{}", finished.cookie, resume, false);
+    const auto finished = hosts.dst_migrations->finish(params({{"dest_name", "mig"}}), "", resume, false);
+    hosts.src_migrations->confirm(hosts.uuid, "{}", finished.cookie, resume, false);
 
-    CHECK(hosts.dst.status(hosts.uuid).state == VIRTKIT_DOMAIN_RUNNING);
-    CHECK(hosts.dst.status(hosts.uuid).reason == lm::running_migrated);
-    CHECK(hosts.src.status(hosts.uuid).state == VIRTKIT_DOMAIN_SHUTOFF);
-    CHECK(guest_blob_sha1(hosts.dst, hosts.uuid, hosts.files.file("after.bin")) == hosts.before);
-    hosts.dst.destroy(hosts.uuid);
+    CHECK(hosts.dst->status(hosts.uuid).state == VIRTKIT_DOMAIN_RUNNING);
+    CHECK(hosts.dst->status(hosts.uuid).reason == lm::running_migrated);
+    CHECK(hosts.src->status(hosts.uuid).state == VIRTKIT_DOMAIN_SHUTOFF);
+    CHECK(guest_blob_sha1(*hosts.dst, hosts.uuid, hosts.files.file("after.bin")) == hosts.before);
+    hosts.dst->destroy(hosts.uuid);
 }
 
 }  // namespace
@@ -304,22 +323,67 @@ TEST_CASE("post-copy broken by killing the relay between the QEMUs, then resumed
 TEST_CASE("pre-copy broken mid-way rolls back: the source runs, the destination is gone", "[migration-real]")
 {
     TwoHosts hosts;
-    const auto begun = hosts.src_migrations.begin(hosts.uuid, "{}", live);
-    const auto prepared = hosts.dst_migrations.prepare(
+    const auto begun = hosts.src_migrations->begin(hosts.uuid, "{}", live);
+    const auto prepared = hosts.dst_migrations->prepare(
         params({{"dest_xml", hosts.dest_xml()}, {"listen_address", "127.0.0.1"}}), begun.cookie, live);
     Relay relay(49301, port_of(prepared.uri));
     auto perform = std::async(std::launch::async, [&] {
-        hosts.src_migrations.perform(hosts.uuid, params({{"uri", std::string("tcp:127.0.0.1:49301")}, {"bandwidth", 2}}),
+        hosts.src_migrations->perform(hosts.uuid, params({{"uri", std::string("tcp:127.0.0.1:49301")}, {"bandwidth", 2}}),
                                      prepared.cookie, live);
     });
     wait_for_transfer(hosts);
     relay.kill();
     CHECK_THROWS_WITH(perform.get(), Catch::Contains("keeps running on the source"));
-    hosts.dst_migrations.finish(params({{"dest_name", "mig"}}), "", live, true);
-    hosts.src_migrations.confirm(hosts.uuid, "{}", "", live, true);
+    hosts.dst_migrations->finish(params({{"dest_name", "mig"}}), "", live, true);
+    hosts.src_migrations->confirm(hosts.uuid, "{}", "", live, true);
 
-    CHECK(hosts.src.status(hosts.uuid).state == VIRTKIT_DOMAIN_RUNNING);
-    CHECK_THROWS(hosts.dst.lookup_by_uuid(hosts.uuid));
-    CHECK(guest_blob_sha1(hosts.src, hosts.uuid, hosts.files.file("after.bin")) == hosts.before);
-    hosts.src.destroy(hosts.uuid);
+    CHECK(hosts.src->status(hosts.uuid).state == VIRTKIT_DOMAIN_RUNNING);
+    CHECK_THROWS(hosts.dst->lookup_by_uuid(hosts.uuid));
+    CHECK(guest_blob_sha1(*hosts.src, hosts.uuid, hosts.files.file("after.bin")) == hosts.before);
+    hosts.src->destroy(hosts.uuid);
+}
+
+TEST_CASE("a broken post-copy survives a restart of both managing processes and is resumed by the new ones",
+          "[migration-real]")
+{
+    TwoHosts hosts;
+    break_and_recover(hosts, false, true);
+}
+
+TEST_CASE("post-copy broken before the guest ran on the destination: the source is kept, and rolls back when "
+          "the destination says the guest never ran there",
+          "[migration-real]")
+{
+    TwoHosts hosts;
+    const auto begun = hosts.src_migrations->begin(hosts.uuid, "{}", postcopy);
+    const auto prepared = hosts.dst_migrations->prepare(
+        params({{"dest_xml", hosts.dest_xml()}, {"listen_address", "127.0.0.1"}}), begun.cookie, postcopy);
+    Relay relay(49302, port_of(prepared.uri));
+    auto perform = std::async(std::launch::async, [&] {
+        hosts.src_migrations->perform(hosts.uuid,
+                                      params({{"uri", std::string("tcp:127.0.0.1:49302")}, {"bandwidth", 2},
+                                              {"bandwidth.postcopy", 2}}),
+                                      prepared.cookie, postcopy);
+    });
+    wait_for_transfer(hosts);
+    hosts.src_migrations->start_postcopy(hosts.uuid);
+    perform.get();  // the source is in post-copy; the device state is still on its way
+    relay.kill();
+    // QEMU 7.2's destination exits when the stream breaks before it got the
+    // device state (it cannot pause what never started).
+    for (int i = 0; i < 500 && hosts.dst->status(hosts.uuid).state != VIRTKIT_DOMAIN_SHUTOFF; ++i)
+        std::this_thread::sleep_for(10ms);
+    REQUIRE(hosts.dst->status(hosts.uuid).state == VIRTKIT_DOMAIN_SHUTOFF);
+
+    CHECK_THROWS_WITH(hosts.dst_migrations->finish(params({{"dest_name", "mig"}}), "", postcopy, false),
+                      Catch::Contains("never ran there"));
+    CHECK_THROWS(hosts.dst->lookup_by_uuid(hosts.uuid));  // Prepare's definition is gone again
+    // Without word from the destination the source stays paused: never run twice.
+    hosts.src_migrations->confirm(hosts.uuid, "{}", "", postcopy, true);
+    CHECK(hosts.src->status(hosts.uuid).reason == lm::paused_postcopy_failed);
+    // With it, the source rolls back and runs with its memory whole.
+    hosts.src_migrations->confirm(hosts.uuid, "{}", R"({"destination_started":false})", postcopy, true);
+    CHECK(hosts.src->status(hosts.uuid).state == VIRTKIT_DOMAIN_RUNNING);
+    CHECK(guest_blob_sha1(*hosts.src, hosts.uuid, hosts.files.file("after.bin")) == hosts.before);
+    hosts.src->destroy(hosts.uuid);
 }

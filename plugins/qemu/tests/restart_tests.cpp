@@ -304,3 +304,27 @@ TEST_CASE("two embed roots side by side each track only their own running guests
     CHECK(b.info(two).state == VIRTKIT_DOMAIN_RUNNING);
     CHECK(b.run(ops().domain_destroy, two).code == VIRTKIT_OK);
 }
+
+TEST_CASE("an autostart domain is started by the first connection after a host boot, and only then",
+          "[qemu][plugin][qemu-real][restart]")
+{
+    const TempDir root;
+    const std::string uuid = fresh_uuid();
+    const QemuGuard guard(uuid);
+    {
+        Conn conn(root.path().string());
+        REQUIRE(conn.define(guest_xml("boot", uuid)).code == VIRTKIT_OK);
+        REQUIRE(attempt([&](virtkit_error *e) { return ops().domain_set_autostart(conn.handle(), uuid.c_str(), 1, e); })
+                    .code == VIRTKIT_OK);
+        int32_t on = 0;
+        REQUIRE(attempt([&](virtkit_error *e) { return ops().domain_get_autostart(conn.handle(), uuid.c_str(), &on, e); })
+                    .code == VIRTKIT_OK);
+        CHECK(on == 1);
+        CHECK(conn.names(VIRTKIT_LIST_ACTIVE).empty());  // this root had its "boot" already
+    }
+    std::filesystem::remove(root.path() / "run" / "autostarted");  // the runtime dir of a fresh boot
+    Conn conn(root.path().string());
+    CHECK(conn.names(VIRTKIT_LIST_ACTIVE) == std::vector<std::string>{"boot"});
+    REQUIRE(conn.run(ops().domain_destroy, uuid).code == VIRTKIT_OK);
+    CHECK(Conn(root.path().string()).names(VIRTKIT_LIST_ACTIVE).empty());  // not again
+}

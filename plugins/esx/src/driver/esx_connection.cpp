@@ -59,6 +59,9 @@ EsxConnection::EsxConnection(const std::string &uri, EmitLifecycle emit, Warn wa
             *session_, [emit](const VmRecord &vm, virtkit_lifecycle_event type, int32_t detail) {
                 emit({vm.name, vm.uuid, -1}, type, detail);
             });
+    if (watcher_ && !watcher_->waitUntilWatching(std::chrono::seconds(10)) && warn_)
+        warn_("lifecycle events from " + session_->hostName() + " are not flowing yet; changes made now may go "
+              "unreported");
 }
 
 EsxConnection::~EsxConnection()
@@ -184,6 +187,24 @@ std::string EsxConnection::xml(const std::string &uuid)
     return domainXmlFromConfig(props.objects.front());
 }
 
+bool EsxConnection::autostart(const std::string &uuid)
+{
+    // As libvirt reads it: the host's autostart is enabled and the VM's entry says powerOn.
+    const VmRecord vm = session_->vmByUuid(uuid);
+    const Retrieved host = session_->retrieve(session_->hostSystem(), {"configManager.autoStartManager"});
+    const Moref manager = host.objects.empty() ? Moref{} : host.objects.front().ref("configManager.autoStartManager");
+    if (manager.empty())
+        return false;
+    const Retrieved config = session_->retrieve(manager, {"config"});
+    const xmlNode *node = config.objects.empty() ? nullptr : config.objects.front().node("config");
+    if (text(child(child(node, "defaults"), "enabled")) != "true")
+        return false;
+    for (const xmlNode *power : children(node, "powerInfo"))
+        if (Moref::from(child(power, "key")) == vm.ref)
+            return text(child(power, "startAction")) == "powerOn";
+    return false;
+}
+
 DomainStatus EsxConnection::status(const std::string &uuid)
 {
     const VmRecord vm = session_->vmByUuid(uuid);
@@ -213,6 +234,15 @@ std::string EsxConnection::xmlToNative(const std::string &format, const std::str
     VmxContext context;
     context.datacenterPath = datacenterPath_;
     context.warn = warn_;
+    // The newest virtual hardware the connected host runs, as libvirt picks it.
+    const uint64_t version = hypervisorVersion() / 1000;  // major * 1000 + minor
+    static const std::pair<uint64_t, int> hardware[] = {{8000, 20}, {7000, 17}, {6007, 14}, {6005, 13}, {6000, 11},
+                                                        {5005, 10}, {5001, 9},  {5000, 8},  {4000, 7}};
+    for (const auto &[atLeast, hw] : hardware)
+        if (version >= atLeast) {
+            context.virtualHwVersion = hw;
+            break;
+        }
     return domainXmlToVmx(xml, context);
 }
 

@@ -55,6 +55,7 @@ public:
     void resume(const std::string &uuid);
     std::string xml(const std::string &uuid);
     DomainStatus status(const std::string &uuid);
+    bool autostart(const std::string &uuid);
 
     std::string xmlFromNative(const std::string &format, const std::string &native);
     std::string xmlToNative(const std::string &format, const std::string &xml);

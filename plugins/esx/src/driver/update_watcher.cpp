@@ -45,6 +45,12 @@ UpdateWatcher::~UpdateWatcher()
     }
 }
 
+bool UpdateWatcher::waitUntilWatching(std::chrono::milliseconds limit)
+{
+    std::unique_lock lock(mutex_);
+    return wake_.wait_for(lock, limit, [this] { return watching_ || finished_; }) && watching_;
+}
+
 void UpdateWatcher::run()
 {
     bool baseline = true;
@@ -116,6 +122,11 @@ void UpdateWatcher::watchOnce(bool baseline)
         for (const xmlNode *filterSet : children(set, "filterSet"))
             for (const xmlNode *object : children(filterSet, "objectSet"))
                 apply(object, first);
+        if (first) {
+            const std::lock_guard lock(mutex_);
+            watching_ = true;
+            wake_.notify_all();
+        }
         if (first && !baseline) {
             // After a reconnect: compare the fresh inventory with the old one.
             for (auto &[ref, vm] : known_) {

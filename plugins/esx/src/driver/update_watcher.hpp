@@ -28,6 +28,10 @@ public:
     UpdateWatcher &operator=(const UpdateWatcher &) = delete;
 
     uint64_t requests() const { return requests_; }
+    // Waits (at most `limit`) until the first inventory snapshot is in, so a
+    // change made right after opening is reported rather than taken as the
+    // starting state.  False if it did not come in time.
+    bool waitUntilWatching(std::chrono::milliseconds limit);
 
 private:
     void run();
@@ -42,6 +46,7 @@ private:
     std::condition_variable wake_;
     Moref collector_;
     bool finished_ = false;  // run() has returned
+    bool watching_ = false;  // the baseline snapshot is in
     std::atomic<bool> stop_{false};
     std::atomic<uint64_t> requests_{0};
     std::thread thread_;

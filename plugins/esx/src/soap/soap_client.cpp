@@ -161,11 +161,12 @@ SoapClient::Answer SoapClient::call(const std::string &body)
                                              std::to_string(endpoint_.timeout.count()) + " ms");
     } catch (const Poco::Net::SSLException &e) {
         session_.reset();
-        throw Error(VIRTKIT_ERR_NO_CONNECT,
-                    "TLS with " + url() + " failed: " + e.displayText() +
-                        (endpoint_.verifyCertificate ? " (the server certificate could not be verified; "
-                                                       "add ?no_verify=1 to the URI to skip verification)"
-                                                     : ""));
+        const std::string reason = e.displayText();
+        if (reason.find("certificate") == std::string::npos)
+            throw Error(VIRTKIT_ERR_NO_CONNECT, "cannot talk to " + url() + ": " + reason);
+        throw Error(VIRTKIT_ERR_NO_CONNECT, "TLS with " + url() + " failed: " + reason +
+                                                " (the server certificate could not be verified; add ?no_verify=1 "
+                                                "to the URI to skip verification)");
     } catch (const Poco::Exception &e) {
         session_.reset();
         throw Error(VIRTKIT_ERR_NO_CONNECT, "cannot talk to " + url() + ": " + e.displayText());

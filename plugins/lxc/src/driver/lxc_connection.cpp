@@ -578,7 +578,9 @@ DomainStatus LxcConnection::status(const std::string &uuid)
     status.memory_kib = entry.definition.memory_kib;
     status.vcpus = entry.definition.vcpus;
     if (entry.live) {
-        const bool paused = entry.live->cgroup().frozen();
+        const ContainerCgroup cgroup = entry.live->cgroup();
+        const bool paused = cgroup.frozen();
+        status.cpu_time_ns = cgroup.cpu_time_ns();
         status.state = paused ? VIRTKIT_DOMAIN_PAUSED : VIRTKIT_DOMAIN_RUNNING;
         status.reason = paused ? libvirt::paused_user : libvirt::running_booted;
     } else {

@@ -34,6 +34,7 @@ struct DomainStatus {
     std::int32_t reason = 0;
     std::uint64_t memory_kib = 0;
     std::uint32_t vcpus = 0;
+    std::uint64_t cpu_time_ns = 0;
 };
 
 class LxcConnection {

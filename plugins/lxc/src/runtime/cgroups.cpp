@@ -265,6 +265,17 @@ std::uint64_t ContainerCgroup::memory_limit_bytes() const
     return text.rfind("max", 0) == 0 ? UINT64_MAX : std::stoull(text);
 }
 
+std::uint64_t ContainerCgroup::cpu_time_ns() const
+{
+    try {
+        if (version_ == CgroupVersion::v2)
+            return stat_value(read_file(dir_with("cpu.stat") / "cpu.stat"), "usage_usec") * 1000;
+        return std::stoull("0" + read_file(dir_with("cpuacct.usage") / "cpuacct.usage"));
+    } catch (const std::exception &) {
+        return 0;
+    }
+}
+
 void ContainerCgroup::kill_and_remove()
 {
     if (exists() && !pids().empty()) {

@@ -51,6 +51,7 @@ public:
     std::vector<pid_t> pids() const;
     bool oom_killed() const;
     std::uint64_t memory_limit_bytes() const;
+    std::uint64_t cpu_time_ns() const;  // 0 when unknown
 
     // SIGKILL everything inside (frozen first so nothing forks meanwhile), wait
     // until empty, then remove the directories and empty parents we may have

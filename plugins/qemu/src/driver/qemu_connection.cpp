@@ -51,6 +51,47 @@ QemuConnection::QemuConnection(const std::string &uri, EventSink events, Setting
     scan_definitions();
     for (auto &[uuid, entry] : domains_)  // take over every QEMU nobody else manages
         refresh_runtime(entry);
+    autostart_after_boot();
+}
+
+void QemuConnection::autostart_after_boot()
+{
+    const FileLock root = FileLock::acquire(root_lock_path(), root_lock_wait, "the state root");
+    const auto marker = paths_.runtime / "autostarted";
+    if (std::filesystem::exists(marker))
+        return;
+    write_atomically(marker, "");
+    for (auto &[uuid, entry] : domains_) {
+        if (!std::filesystem::exists(paths_.state / "autostart" / uuid) || active(entry))
+            continue;
+        try {
+            start_locked(entry, {});
+        } catch (const Error &) {
+            // libvirt logs and goes on; the domain stays shut off (reason failed)
+        }
+    }
+}
+
+bool QemuConnection::autostart(const std::string &uuid)
+{
+    const std::lock_guard lock(mutex_);
+    reload_definitions();
+    find(uuid);
+    return std::filesystem::exists(paths_.state / "autostart" / uuid);
+}
+
+void QemuConnection::set_autostart(const std::string &uuid, bool on)
+{
+    const std::lock_guard lock(mutex_);
+    reload_definitions();
+    find(uuid);
+    const auto marker = paths_.state / "autostart" / uuid;
+    if (on) {
+        std::filesystem::create_directories(marker.parent_path());
+        write_atomically(marker, "");
+    } else {
+        std::filesystem::remove(marker);
+    }
 }
 
 QemuConnection::~QemuConnection() = default;  // detaches: the QEMUs keep running
@@ -331,6 +372,7 @@ void QemuConnection::undefine(const std::string &uuid)
     if (active(entry))
         throw Error(VIRTKIT_ERR_OPERATION_INVALID, "domain '" + entry.definition.name + "' is running; destroy it first");
     std::filesystem::remove(paths_.state / "domains" / (uuid + ".xml"));
+    std::filesystem::remove(paths_.state / "autostart" / uuid);
     const std::string name = entry.definition.name;
     domains_.erase(uuid);
     emit(name, uuid, VIRTKIT_EVENT_UNDEFINED, libvirt::undefined_removed);
@@ -341,7 +383,12 @@ void QemuConnection::start(const std::string &uuid, const RunningDomain::StartOp
     const std::lock_guard lock(mutex_);
     const FileLock root = FileLock::acquire(root_lock_path(), root_lock_wait, "the state root");
     reload_definitions();
-    Entry &entry = find(uuid);
+    start_locked(find(uuid), options);
+}
+
+void QemuConnection::start_locked(Entry &entry, const RunningDomain::StartOptions &options)
+{
+    const std::string &uuid = entry.definition.uuid;
     refresh_runtime(entry);
     if (active(entry))
         throw Error(VIRTKIT_ERR_OPERATION_INVALID, "domain '" + entry.definition.name + "' is already running");

@@ -82,6 +82,11 @@ public:
     void suspend(const std::string &uuid);
     void resume(const std::string &uuid);
     std::string monitor_command(const std::string &uuid, const std::string &command, bool hmp);
+    // libvirt's autostart: a marker file state/autostart/UUID; marked
+    // domains are started by the first connection to open the root after a
+    // host boot (the runtime dir is new then), as libvirtd does at its start.
+    bool autostart(const std::string &uuid);
+    void set_autostart(const std::string &uuid, bool on);
     std::string xml(const std::string &uuid);
     DomainStatus status(const std::string &uuid);
 
@@ -112,6 +117,8 @@ private:
     std::shared_ptr<RunningDomain> managed(const std::string &uuid);
     RunningDomain::Listener listener_for(const DomainDefinition &definition);
     std::int32_t allocate_id();
+    void start_locked(Entry &entry, const RunningDomain::StartOptions &options);
+    void autostart_after_boot();
     std::string root_lock_path() const;
     std::string emulator() const;
 

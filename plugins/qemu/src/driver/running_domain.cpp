@@ -168,7 +168,7 @@ void RunningDomain::launch(const DomainDefinition &definition, bool kvm_usable, 
             child_->kill_and_reap();
         files_.clean_after_stop(libvirt::shutoff_failed);
         const std::lock_guard lock(mutex_);
-        finished_ = true;
+        finishing_ = finished_ = true;
         live_.state = VIRTKIT_DOMAIN_SHUTOFF;
         live_.reason = libvirt::shutoff_failed;
         throw;
@@ -281,7 +281,7 @@ QmpClient::Options RunningDomain::monitor_options()
 
 void RunningDomain::save_locked()
 {
-    if (!finished_ && !files_.dir.empty())
+    if (!finishing_ && !files_.dir.empty())
         live_.save(files_.live());
 }
 
@@ -451,13 +451,16 @@ void RunningDomain::finish(std::int32_t reason, std::int32_t event, std::int32_t
     { const FileLock released = std::move(owner_); }  // another process may start it now
     {
         const std::lock_guard lock(mutex_);
-        finished_ = true;
         live_.state = VIRTKIT_DOMAIN_SHUTOFF;
         live_.reason = reason;
     }
-    state_changed_.notify_all();
     if (listener_)
         listener_(event, detail);
+    {
+        const std::lock_guard lock(mutex_);
+        finished_ = true;  // after the event: whoever waits for the end sees it announced
+    }
+    state_changed_.notify_all();
 }
 
 void RunningDomain::run_later(std::function<void()> task)

@@ -291,6 +291,10 @@ DomainMigrations::Step DomainMigrations::prepare(const std::string &params_json,
         save(t);
         step.uri = "tcp:" + (listen == "0.0.0.0" ? host_name() : listen) + ":" + std::to_string(port);
         step.domain = connection_.lookup_by_uuid(defined.uuid);
+        if (!existed) {
+            const std::lock_guard lock(mutex_);
+            defined_by_prepare_.insert(defined.uuid);
+        }
     } catch (...) {
         try {
             connection_.destroy(defined.uuid);
@@ -331,14 +335,31 @@ DomainMigrations::Step DomainMigrations::finish(const std::string &params_json, 
 {
     const auto params = parse_object(params_json, "migration parameters");
     const DomainSummary summary = connection_.lookup_by_name(destination_name(params));
+    bool ours = false;
+    {
+        const std::lock_guard lock(mutex_);
+        ours = defined_by_prepare_.erase(summary.uuid) > 0;
+    }
+    const auto forget = [&] {
+        if (ours)
+            connection_.undefine(summary.uuid);
+    };
+    if (summary.id <= 0 && !(flags & VIRTKIT_MIGRATE_POSTCOPY_RESUME)) {
+        // QEMU 7.2 exits when an incoming migration fails: nothing ran here.
+        if (const auto job = existing_job(summary.uuid))
+            job->finish_job(JobStatus::failed, "the destination QEMU exited");
+        forget();
+        if (cancelled)
+            return {};
+        throw Error(VIRTKIT_ERR_OPERATION_FAILED,
+                    "the destination QEMU exited during the incoming migration (its log says why); the guest "
+                    "never ran there, so Confirm with cookie {\"destination_started\":false} rolls the source back");
+    }
     const Tracked t = tracked(summary.uuid, MigrationSide::destination);
     DestinationMigration destination(t.domain->monitor(), *t.job, timeouts_);
     const auto kill = [&] {
         t.domain->destroy();
-        try {
-            connection_.undefine(summary.uuid);
-        } catch (const Error &) {
-        }
+        forget();
     };
     try {
         if (flags & VIRTKIT_MIGRATE_POSTCOPY_RESUME)
@@ -352,7 +373,7 @@ DomainMigrations::Step DomainMigrations::finish(const std::string &params_json, 
     }
     save(t);
     Step step;
-    Poco::JSON::Object cookie;
+    Poco::JSON::Object cookie;  // read by Confirm
     cookie.set("destination_started", t.job->snapshot().destination_started || !t.job->snapshot().active());
     step.cookie = to_json(cookie);
     if (!cancelled)
@@ -360,12 +381,18 @@ DomainMigrations::Step DomainMigrations::finish(const std::string &params_json, 
     return step;
 }
 
-void DomainMigrations::confirm(const std::string &uuid, const std::string &, const std::string &,
+void DomainMigrations::confirm(const std::string &uuid, const std::string &, const std::string &cookie,
                                std::uint32_t flags, bool cancelled)
 {
+    bool never_ran = false;  // only an explicit word from the destination counts
+    try {
+        const auto from_finish = parse_object(cookie, "the Finish cookie");
+        never_ran = from_finish->has("destination_started") && !from_finish->getValue<bool>("destination_started");
+    } catch (const std::exception &) {
+    }
     const Tracked t = tracked(uuid, MigrationSide::source);
     SourceMigration source(t.domain->monitor(), *t.job, timeouts_);
-    const auto result = source.confirm(cancelled, [&] { t.domain->destroy_migrated(); });
+    const auto result = source.confirm(cancelled, [&] { t.domain->destroy_migrated(); }, never_ran);
     if (t.domain->is_active())
         save(t);
     if (result == SourceMigration::ConfirmResult::completed && (flags & VIRTKIT_MIGRATE_UNDEFINE_SOURCE))

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -65,6 +66,7 @@ private:
     std::mutex mutex_;
     std::map<std::string, Tracked> tracked_;  // by UUID
     std::vector<std::thread> background_;      // unattended completions, joined at the end
+    std::set<std::string> defined_by_prepare_; // removed again when the migration fails
 };
 
 }  // namespace virtkit::qemu

@@ -79,6 +79,21 @@ void check_resumable(const JobSnapshot &job)
 
 bool ended_badly(JobStatus status) { return status == JobStatus::failed || status == JobStatus::canceled; }
 
+// A resume needs QEMU in postcopy-paused.  Our side may know the link broke
+// before its QEMU does (the other side saw it first): give QEMU a moment.
+JobSnapshot await_qemu_paused(MigrationJob &job, const std::function<void()> &query, const MigrationTimeouts &t)
+{
+    query();
+    const auto noticing = [](const JobSnapshot &j) {
+        return j.qemu_status == QemuMigrationStatus::postcopy_active ||
+               j.qemu_status == QemuMigrationStatus::postcopy_recover;
+    };
+    if (!noticing(job.snapshot()))
+        return job.snapshot();
+    return job.wait_until([&](const JobSnapshot &j) { return !noticing(j); }, Clock::now() + t.command, query,
+                          std::min(t.poll_every, std::chrono::milliseconds(200)));
+}
+
 }  // namespace
 
 bool userfaultfd_available(const std::string &device) { return ::access(device.c_str(), R_OK | W_OK) == 0; }
@@ -222,6 +237,14 @@ void SourceMigration::abort(std::uint32_t flags)
             throw Error(VIRTKIT_ERR_OPERATION_INVALID,
                         "the migration is not in post-copy mode: there is no post-copy to pause");
         monitor_.execute("migrate-pause", timeouts_.command);
+        // QEMU shuts the stream down at once but notices it in its
+        // migration thread (which may sleep in the bandwidth limit): return
+        // once it says paused, so the resume that follows finds it so.
+        const JobSnapshot paused = job_.wait_until(
+            [](const JobSnapshot &j) { return j.status == JobStatus::postcopy_paused; },
+            Clock::now() + timeouts_.switchover, [this] { query(); }, timeouts_.poll_every);
+        if (paused.status != JobStatus::postcopy_paused)
+            throw Error(VIRTKIT_ERR_TIMEOUT, "QEMU accepted migrate-pause but did not pause the migration");
         return;
     }
     if (now.postcopy_started)
@@ -234,7 +257,8 @@ void SourceMigration::abort(std::uint32_t flags)
     monitor_.execute("migrate_cancel", timeouts_.command);  // Perform's wait rolls back
 }
 
-SourceMigration::ConfirmResult SourceMigration::confirm(bool cancelled, const std::function<void()> &stop_qemu)
+SourceMigration::ConfirmResult SourceMigration::confirm(bool cancelled, const std::function<void()> &stop_qemu,
+                                                        bool destination_never_ran)
 {
     const JobSnapshot now = job_.snapshot();
     if (!now.active()) {
@@ -270,14 +294,14 @@ SourceMigration::ConfirmResult SourceMigration::confirm(bool cancelled, const st
         job_.mark_postcopy_broken();
         return ConfirmResult::postcopy_failed;
     }
-    if (status.postcopy_started) {
+    if (status.postcopy_started && !destination_never_ran) {
         // Memory is split between the hosts: keep both, wait for a resume.
         if (status.phase != P::postcopy_failed)
             job_.set_phase(P::postcopy_failed);
         job_.mark_postcopy_broken();
         return ConfirmResult::postcopy_failed;
     }
-    if (!resume && status.phase != P::confirm3_cancelled)
+    if (!resume && phase_may_follow(MigrationSide::source, status.phase, P::confirm3_cancelled))
         job_.set_phase(P::confirm3_cancelled);
     roll_back(JobStatus::canceled, "the destination failed to finish the migration");
     return ConfirmResult::rolled_back;
@@ -288,8 +312,7 @@ void SourceMigration::begin_resume(std::uint32_t flags)
     if (!(flags & VIRTKIT_MIGRATE_POSTCOPY))
         throw Error(VIRTKIT_ERR_INVALID_ARG, "--postcopy-resume requires --postcopy");
     check_resumable(job_.snapshot());
-    query();
-    const JobSnapshot now = job_.snapshot();
+    const JobSnapshot now = await_qemu_paused(job_, [this] { query(); }, timeouts_);
     if (now.qemu_status != QemuMigrationStatus::postcopy_paused)
         throw Error(VIRTKIT_ERR_OPERATION_INVALID,
                     std::string("QEMU reports the migration is not paused (status ") +
@@ -478,8 +501,7 @@ void DestinationMigration::prepare_resume(std::uint32_t flags, const std::string
     if (!(flags & VIRTKIT_MIGRATE_POSTCOPY))
         throw Error(VIRTKIT_ERR_INVALID_ARG, "--postcopy-resume requires --postcopy");
     check_resumable(job_.snapshot());
-    query();
-    const JobSnapshot now = job_.snapshot();
+    const JobSnapshot now = await_qemu_paused(job_, [this] { query(); }, timeouts_);
     if (now.qemu_status != QemuMigrationStatus::postcopy_paused)
         throw Error(VIRTKIT_ERR_OPERATION_INVALID,
                     std::string("QEMU reports the incoming migration is not paused (status ") +

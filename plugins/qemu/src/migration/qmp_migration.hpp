@@ -61,7 +61,10 @@ public:
     // completed migration.  Cancelled after post-copy started: both hosts
     // keep the domain (the destination may have run), the job waits for a
     // resume.
-    ConfirmResult confirm(bool cancelled, const std::function<void()> &stop_qemu);
+    // `destination_never_ran`: the destination said so (Finish's cookie, or
+    // its QEMU exited before Finish started it): the source's memory is
+    // whole, so a cancelled post-copy rolls back here too.
+    ConfirmResult confirm(bool cancelled, const std::function<void()> &stop_qemu, bool destination_never_ran = false);
 
     // Begin(resume) and Perform(resume): only after a broken post-copy.
     void begin_resume(std::uint32_t flags);
