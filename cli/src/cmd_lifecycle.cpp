@@ -1,5 +1,7 @@
 // define, create, undefine, start, shutdown, reboot, destroy, suspend,
 // resume, autostart: one API call each and virsh's confirmation line.
+#include <algorithm>
+
 #include <virtkit/connection.hpp>
 #include <virtkit/domain_xml.hpp>
 #include <virtkit/error.hpp>
@@ -65,8 +67,47 @@ void domainAction(Session &session, const ParsedCommand &cmd, const char *done)
 }
 
 void start(Session &s, const ParsedCommand &c) { domainAction<&Domain::start>(s, c, "started"); }
-void shutdown(Session &s, const ParsedCommand &c) { domainAction<&Domain::shutdown>(s, c, "is being shutdown"); }
-void reboot(Session &s, const ParsedCommand &c) { domainAction<&Domain::reboot>(s, c, "is being rebooted"); }
+// virsh's --mode: a comma-separated list of acpi, agent, initctl, signal, paravirt.
+uint32_t shutdownModeFlags(const ParsedCommand &cmd)
+{
+    uint32_t flags = 0;
+    std::string modes = cmd.value("mode").value_or("");
+    for (std::size_t start = 0; start < modes.size();) {
+        const std::size_t comma = std::min(modes.find(',', start), modes.size());
+        const std::string mode = modes.substr(start, comma - start);
+        if (mode == "acpi")
+            flags |= VIRTKIT_SHUTDOWN_ACPI_POWER_BTN;
+        else if (mode == "agent")
+            flags |= VIRTKIT_SHUTDOWN_GUEST_AGENT;
+        else if (mode == "initctl")
+            flags |= VIRTKIT_SHUTDOWN_INITCTL;
+        else if (mode == "signal")
+            flags |= VIRTKIT_SHUTDOWN_SIGNAL;
+        else if (mode == "paravirt")
+            flags |= VIRTKIT_SHUTDOWN_PARAVIRT;
+        else
+            throw Error(VIRTKIT_ERR_INVALID_ARG, "Unknown mode " + mode + " value, expecting "
+                                                 "'acpi', 'agent', 'initctl', 'signal' or 'paravirt'");
+        start = comma + 1;
+    }
+    return flags;
+}
+
+void shutdown(Session &session, const ParsedCommand &cmd)
+{
+    const uint32_t flags = shutdownModeFlags(cmd);
+    Domain dom = session.domain(cmd);
+    dom.shutdown(flags);
+    session.extra("Domain " + quoted(dom.name()) + " is being shutdown");
+}
+
+void reboot(Session &session, const ParsedCommand &cmd)
+{
+    const uint32_t flags = shutdownModeFlags(cmd);
+    Domain dom = session.domain(cmd);
+    dom.reboot(flags);
+    session.extra("Domain " + quoted(dom.name()) + " is being rebooted");
+}
 void destroy(Session &s, const ParsedCommand &c) { domainAction<&Domain::destroy>(s, c, "destroyed"); }
 void suspend(Session &s, const ParsedCommand &c) { domainAction<&Domain::suspend>(s, c, "suspended"); }
 void resume(Session &s, const ParsedCommand &c) { domainAction<&Domain::resume>(s, c, "resumed"); }
@@ -107,10 +148,12 @@ void addLifecycleCommands(std::vector<CommandSpec> &table)
            "domain name, id or uuid", undefine);
     simple("start", "start a (previously defined) inactive domain", "Start a domain.",
            "name of the inactive domain", start);
-    simple("shutdown", "gracefully shutdown a domain", "Run shutdown in the target domain.",
-           "domain name, id or uuid", shutdown);
-    simple("reboot", "reboot a domain", "Run a reboot command in the target domain.", "domain name, id or uuid",
-           reboot);
+    const OptionSpec mode{"mode", OptionSpec::Kind::Value, false, false,
+                          "shutdown mode: acpi|agent|initctl|signal|paravirt"};
+    table.push_back({"shutdown", "domain", "gracefully shutdown a domain", "Run shutdown in the target domain.",
+                     {domainOption("domain name, id or uuid"), mode}, shutdown, false});
+    table.push_back({"reboot", "domain", "reboot a domain", "Run a reboot command in the target domain.",
+                     {domainOption("domain name, id or uuid"), mode}, reboot, false});
     simple("destroy", "destroy (stop) a domain", "Forcefully stop a given domain, but leave its resources intact.",
            "domain name, id or uuid", destroy);
     simple("suspend", "suspend a domain", "Suspend a running domain.", "domain name, id or uuid", suspend);

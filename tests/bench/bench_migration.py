@@ -19,10 +19,12 @@ baseline: spawned and `cont`).  Downtime is QEMU's own figure (query-migrate
 invocation, since in embed mode the completed job lives in that process; its
 few milliseconds are inside virtkit's time, as are process start-up and
 opening both connections).  Also, when
---postcopy-resume is given: time from `migrate --postcopy --postcopy-resume`
-to `postcopy-active` on the destination after `domjobabort --postcopy`.
+--resume MIB is given: time from `migrate --postcopy --postcopy-resume`
+to `postcopy-active` on the destination after `domjobabort --postcopy`, through
+two virtkitd (in embed mode the job lives in the migrating CLI process, which a
+second CLI process cannot pause).
 
-Usage: tests/bench/bench_migration.py [--build DIR] [--sizes 256,1024] [--runs N]
+Usage: tests/bench/bench_migration.py [--build DIR] [--sizes 256,1024] [--runs N] [--resume MIB]
 """
 import argparse
 import json
@@ -189,11 +191,62 @@ def through_virtkit(virtkit, work, mem_mib, blob):
             vk(virtkit, uri, "destroy mig; undefine mig", check=False)
 
 
+def resume_latency(build, work, mib):
+    """Through two virtkitd (each owns its QEMU monitors, so another CLI process can pause the job):
+    post-copy paused by `domjobabort --postcopy`, then `migrate --postcopy --postcopy-resume` timed until the
+    destination's `domjobinfo` first says `Status: postcopy` (postcopy-active), and until the command ends."""
+    virtkit, virtkitd = os.path.join(build, "bin", "virtkit"), os.path.join(build, "bin", "virtkitd")
+    daemons, uris, roots = [], [], []
+    blob = os.path.join(work, "blob.bin")
+    write_blob(blob, mib)
+    try:
+        for name in ("a", "b"):
+            root, sock = os.path.join(work, "root-" + name), os.path.join(work, name + ".sock")
+            os.makedirs(root)
+            roots.append(root)
+            daemons.append(subprocess.Popen([virtkitd, "--root", root, "--listen", "unix:" + sock],
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            while not os.path.exists(sock):
+                time.sleep(0.05)
+            uris.append(f"qemu+unix:///system?socket={sock}")
+        xml = os.path.join(work, "mig.xml")
+        with open(xml, "w") as f:
+            f.write(domain_xml(mib + 128, blob))
+        vk(virtkit, uris[0], f"define {xml}; start mig")
+        first = subprocess.Popen([virtkit, "-c", uris[0], "migrate --live --postcopy --timeout 1 --timeout-postcopy "
+                                  f"--bandwidth 2 --postcopy-bandwidth 1 mig '{uris[1]}'"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while "Status:           postcopy\n" not in vk(virtkit, uris[0], "domjobinfo mig", check=False).stdout:
+            time.sleep(0.05)
+        vk(virtkit, uris[0], "domjobabort --postcopy mig")
+        first.wait()
+        start = time.monotonic()
+        resume = subprocess.Popen([virtkit, "-c", uris[0], f"migrate --postcopy --postcopy-resume mig '{uris[1]}'"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        active = None
+        while resume.poll() is None:
+            out = vk(virtkit, uris[1], "domjobinfo mig", check=False).stdout
+            if active is None and ("Status:           postcopy\n" in out or "Status:           completed" in out):
+                active = time.monotonic() - start
+        total = time.monotonic() - start
+        if resume.returncode != 0:
+            raise RuntimeError("resume failed: " + resume.stderr.read())
+        return active, total
+    finally:
+        for d in daemons:
+            d.terminate()
+            d.wait()
+        for root in roots:  # guests outlive their daemon
+            vk(virtkit, f"qemu:///embed?root={root}/qemu", "destroy mig; undefine mig", check=False)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default="build")
     ap.add_argument("--sizes", default="256,1024")
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--resume", type=int, metavar="MIB", default=0,
+                    help="also time post-copy recovery through two virtkitd, guest holding MIB MiB")
     args = ap.parse_args()
     virtkit = os.path.join(args.build, "bin", "virtkit")
     if not os.access(virtkit, os.X_OK):
@@ -201,7 +254,7 @@ def main():
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, "
           f"{'KVM' if os.access('/dev/kvm', os.R_OK | os.W_OK) else 'TCG'}")
     print(f"{'MiB':>5} {'run':>3} {'virtkit s':>10} {'bare s':>8} {'ratio':>6} {'vk downtime ms':>15} {'bare downtime ms':>17}")
-    for mib in (int(s) for s in args.sizes.split(",")):
+    for mib in (int(s) for s in args.sizes.split(",") if s):
         mem = mib + 128  # the blob sits at 32 MiB; leave room for the firmware
         for run in range(args.runs):
             work = tempfile.mkdtemp(prefix="vk-bench-mig-")
@@ -219,6 +272,14 @@ def main():
                       f"{str(vk_dt):>15} {str(bare_dt):>17}", flush=True)
             finally:
                 shutil.rmtree(work, ignore_errors=True)
+    for run in range(args.runs if args.resume else 0):
+        work = tempfile.mkdtemp(prefix="vk-bench-resume-")
+        try:
+            active, total = resume_latency(args.build, work, args.resume)
+            print(f"resume run {run}: destination postcopy-active after {active * 1000:.0f} ms "
+                  f"(CLI polling, ~50 ms resolution), resume command done after {total * 1000:.0f} ms", flush=True)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

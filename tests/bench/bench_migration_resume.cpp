@@ -90,11 +90,14 @@ void runOnce(Context &ctx, const std::filesystem::path &work, unsigned mib, unsi
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     src->abortJob(ref.uuid, VIRTKIT_ABORT_JOB_POSTCOPY);
+    std::printf("after the pause: source %s, destination %s\n", status(*src, ref.uuid).c_str(),
+                status(*dst, ref.uuid).c_str());
     try {
         first.get();
         std::printf("post-copy completed before the pause; use more MiB or less post-copy bandwidth\n");
     } catch (const Error &e) {
-        std::printf("paused (%s): %s\n", status(*src, ref.uuid).c_str(), e.what());
+        std::printf("after the failed Finish: source %s, destination %s: %s\n", status(*src, ref.uuid).c_str(),
+                    status(*dst, ref.uuid).c_str(), e.what());
     }
 
     MigrateParams resumeParams;

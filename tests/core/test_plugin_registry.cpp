@@ -49,6 +49,10 @@ const PluginEntry *entryFor(const PluginRegistry &registry, const std::string &i
 
 }  // namespace
 
+// The ABI this build provides, as the refusals spell it.
+const std::string kHostAbi =
+    "ABI " + std::to_string(VIRTKIT_PLUGIN_ABI_MAJOR) + "." + std::to_string(VIRTKIT_PLUGIN_ABI_MINOR);
+
 TEST_CASE("listing and routing read manifests only, and a connection loads just the plugin it needs", "[registry]")
 {
     TempDir markers;
@@ -103,7 +107,7 @@ TEST_CASE("a plugin of another ABI major is refused and the others still load", 
     REQUIRE(abi2);
     CHECK(abi2->status == PluginStatus::Refused);
     CHECK(abi2->refusal == "plugin 'abitwo' (" + fixtureDir("abi2") + "/abitwo.yaml) is built for plugin ABI 2.0, "
-                           "but this virtkit provides ABI 1.0; install a build of the plugin for virtkit 1.x");
+                           "but this virtkit provides " + kHostAbi + "; install a build of the plugin for virtkit 1.x");
 
     const Error e = errorFrom([&] { Connection::open(ctx, "abitwo:///"); });
     CHECK(e.code() == VIRTKIT_ERR_ABI);
@@ -120,7 +124,7 @@ TEST_CASE("a plugin needing a newer ABI minor than this virtkit provides is refu
     REQUIRE(entry);
     CHECK(entry->status == PluginStatus::Refused);
     CHECK(entry->refusal.find(fixtureDir("newminor") + "/newminor.yaml") != std::string::npos);
-    CHECK(entry->refusal.find("needs plugin ABI 1.7, but this virtkit provides ABI 1.0") != std::string::npos);
+    CHECK(entry->refusal.find("needs plugin ABI 1.7, but this virtkit provides " + kHostAbi) != std::string::npos);
     CHECK(entry->refusal.find("upgrade virtkit") != std::string::npos);
     CHECK(errorFrom([&] { ctx.registry().load("newminor"); }).code() == VIRTKIT_ERR_ABI);
     CHECK_FALSE(isMapped("libvirtkit-newminor.so"));
@@ -142,7 +146,7 @@ TEST_CASE("a library whose descriptor contradicts its manifest's ABI is refused 
           std::string::npos);
     CHECK(message.find("manifest " + fixtureDir("abi2-descriptor") + "/abilie.yaml says ABI major 1") !=
           std::string::npos);
-    CHECK(message.find("this virtkit provides ABI 1.0") != std::string::npos);
+    CHECK(message.find("this virtkit provides " + kHostAbi) != std::string::npos);
     CHECK(message.find("install a consistent build") != std::string::npos);
 
     const PluginEntry *entry = entryFor(ctx.registry(), "abilie");

@@ -34,6 +34,7 @@ TEST_CASE("many CLI clients at once run lifecycles on one daemon", "[daemon][cli
     std::vector<std::thread> threads;
     for (int i = 0; i < kClients; ++i) {
         threads.emplace_back([&, i] {
+          try {  // an exception escaping a thread would abort and leave the daemon running
             const std::string name = "vm" + std::to_string(i);
             const std::string file = xmlFile(root, name);
             for (const std::string &cmd : {"define " + file, "start " + name, "suspend " + name, "resume " + name,
@@ -45,6 +46,10 @@ TEST_CASE("many CLI clients at once run lifecycles on one daemon", "[daemon][cli
                     ++failures[i];
                 }
             }
+          } catch (const std::exception &e) {
+            firstError[i] = e.what();
+            ++failures[i];
+          }
         });
     }
     for (auto &t : threads)
@@ -86,7 +91,11 @@ TEST_CASE("virtkit event --loop streams while another CLI changes a domain", "[d
     const std::string file = xmlFile(root, "evvm");
     virtkit::test::Run watcher;
     std::thread watch([&] {
-        watcher = runCli({"-c", daemon.testUri(true), "event --loop --timeout 4 --event lifecycle"});
+        try {
+            watcher = runCli({"-c", daemon.testUri(true), "event --loop --timeout 4 --event lifecycle"});
+        } catch (const std::exception &e) {
+            watcher.err = e.what();
+        }
     });
     std::this_thread::sleep_for(1s);  // let the watcher subscribe
     CHECK(runCli({"-c", daemon.testUri(), "define " + file}).exitCode == 0);

@@ -46,6 +46,14 @@ TEST_CASE("path segments and values decode to exactly what was encoded", "[daemo
     REQUIRE(refs.size() == 2);
     CHECK(refs[1].name == ref.name);
     CHECK(refs[1].id == 7);
+    // Any key order and spacing; an escape or a missing member takes the strict parser's road.
+    const auto spaced = decodeRefs(" { \"domains\" : [ {\"id\": -1 , \"uuid\":\"u\",\"name\":\"a\u00e9\"} ] } ");
+    REQUIRE(spaced.size() == 1);
+    CHECK(spaced[0].name == "a\xc3\xa9");
+    CHECK(spaced[0].id == -1);
+    CHECK(decodeRefs("{\"domains\":[]}").empty());
+    CHECK_THROWS_AS(decodeRefs("{\"domains\":[{\"name\":\"a\",\"uuid\":\"u\"}]}"), Error);
+    CHECK_THROWS_AS(decodeRefs("{\"domains\":[{\"name\":\"a\",\"uuid\":\"u\",\"id\":1}]} trailing"), Error);
 }
 
 TEST_CASE("hostile JSON is an INVALID_ARG error naming the member", "[daemon][protocol]")

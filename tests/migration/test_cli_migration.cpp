@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
@@ -315,3 +317,129 @@ TEST_CASE("the managing process killed mid-migration: a restarted CLI re-derives
     CHECK(h.state(h.dst) == "running (migrated)");
     CHECK(h.memoryMatches(h.dst));
 }
+
+#ifdef VIRTKITD_PATH
+namespace {
+
+// One virtkitd per host, each with its own --root; killed (by pid) and its guests destroyed at the end.
+class TwoDaemons {
+public:
+    TwoDaemons()
+    {
+        if (!std::filesystem::exists("/usr/bin/qemu-system-x86_64"))
+            FAIL("qemu-system-x86_64 is not installed");
+        for (const char *name : {"a", "b"}) {
+            const std::string root = (sb_.dir() / (std::string("root-") + name)).string();
+            const std::string sock = (sb_.dir() / (std::string(name) + ".sock")).string();
+            std::filesystem::create_directories(root);
+            roots_.push_back(root);
+            std::vector<std::string> args = {VIRTKITD_PATH, "--root", root, "--listen", "unix:" + sock};
+            std::vector<char *> argv;
+            for (auto &a : args)
+                argv.push_back(a.data());
+            argv.push_back(nullptr);
+            pid_t pid = -1;
+            REQUIRE(posix_spawn(&pid, VIRTKITD_PATH, nullptr, nullptr, argv.data(), environ) == 0);
+            pids_.push_back(pid);
+            for (int i = 0; i < 100 && !std::filesystem::exists(sock); ++i)
+                std::this_thread::sleep_for(50ms);
+            REQUIRE(std::filesystem::exists(sock));
+            uris.push_back("qemu+unix:///system?socket=" + sock);
+        }
+        blob_ = (sb_.dir() / "blob.bin").string();
+        std::mt19937_64 rng(7);
+        std::ofstream out(blob_, std::ios::binary);
+        for (int i = 0; i < (8 << 20) / 8; ++i) {
+            const uint64_t v = rng();
+            out.write(reinterpret_cast<const char *>(&v), sizeof v);
+        }
+    }
+    ~TwoDaemons()
+    {
+        for (const pid_t pid : pids_) {
+            ::kill(pid, SIGTERM);
+            ::waitpid(pid, nullptr, 0);
+        }
+        for (const auto &root : roots_)  // guests outlive their daemon: remove them directly
+            sb_.run({"-c", "qemu:///embed?root=" + root + "/qemu", "destroy mig; undefine mig"});
+    }
+    TwoDaemons(const TwoDaemons &) = delete;
+    TwoDaemons &operator=(const TwoDaemons &) = delete;
+
+    CliResult on(int host, const std::string &commands) const { return sb_.run({"-c", uris[host], commands}); }
+    std::string state(int host) const
+    {
+        const CliResult r = on(host, "domstate --reason mig");
+        return r.exitCode == 0 && !r.outLines().empty() ? r.outLines().front() : firstError(r);
+    }
+    void startGuest() const
+    {
+        const std::string xml =
+            "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><name>mig</name>"
+            "<memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os>"
+            "<qemu:commandline><qemu:arg value='-device'/><qemu:arg value='loader,file=" + blob_ + ",addr=" +
+            std::to_string(kBlobAddress) + "'/></qemu:commandline></domain>";
+        REQUIRE(on(0, "define '" + sb_.writeFile("mig.xml", xml) + "'; start mig").exitCode == 0);
+    }
+    bool memoryMatches(int host) const
+    {
+        const std::string dump = (sb_.dir() / "dump.bin").string();
+        std::filesystem::remove(dump);
+        on(host, "qemu-monitor-command --hmp mig 'pmemsave " + std::to_string(kBlobAddress) + " " +
+                     std::to_string(8 << 20) + " \"" + dump + "\"'");
+        std::ifstream a(dump, std::ios::binary), b(blob_, std::ios::binary);
+        const std::string x{std::istreambuf_iterator<char>(a), std::istreambuf_iterator<char>()};
+        const std::string y{std::istreambuf_iterator<char>(b), std::istreambuf_iterator<char>()};
+        return !x.empty() && x == y;
+    }
+    std::vector<std::string> uris;
+
+private:
+    CliSandbox sb_;
+    std::vector<std::string> roots_;
+    std::vector<pid_t> pids_;
+    std::string blob_;
+};
+
+}  // namespace
+
+TEST_CASE("through two daemons: --p2p, then post-copy paused by domjobabort --postcopy and resumed",
+          "[migration-e2e]")
+{
+    TwoDaemons h;
+    h.startGuest();
+
+    // Peer-to-peer: the source's daemon talks to the destination's daemon itself.
+    const CliResult p2p = h.on(0, "migrate --live --p2p mig '" + h.uris[1] + "'");
+    INFO(p2p.err);
+    REQUIRE(p2p.exitCode == 0);
+    CHECK(h.state(1) == "running (migrated)");
+    CHECK(h.state(0) == "shut off (migrated)");
+
+    // Client-managed back, switched to post-copy, then paused from another process.
+    auto back = std::async(std::launch::async, [&] {
+        return h.on(1, "migrate --live --postcopy --timeout 1 --timeout-postcopy --bandwidth 2 --postcopy-bandwidth 1 "
+                       "mig '" + h.uris[0] + "'");
+    });
+    bool inPostcopy = false;
+    for (int i = 0; i < 200 && !inPostcopy; ++i) {
+        inPostcopy = contains(h.on(1, "domjobinfo mig").out, "Status:           postcopy\n");
+        std::this_thread::sleep_for(50ms);
+    }
+    REQUIRE(inPostcopy);
+    CHECK(h.on(1, "domjobabort --postcopy mig").exitCode == 0);
+    const CliResult broken = back.get();
+    CHECK(broken.exitCode == 1);
+    CHECK(contains(firstError(broken), "--postcopy-resume"));
+    CHECK(h.state(1) == "paused (post-copy failed)");
+    CHECK(h.state(0) == "running (post-copy failed)");  // nothing killed on either side
+
+    const CliResult resumed = h.on(1, "migrate --postcopy --postcopy-resume --postcopy-bandwidth 1000 mig '" +
+                                          h.uris[0] + "'");
+    INFO(resumed.err);
+    CHECK(resumed.exitCode == 0);
+    CHECK(h.state(0) == "running (migrated)");
+    CHECK(h.state(1) == "shut off (migrated)");
+    CHECK(h.memoryMatches(0));
+}
+#endif

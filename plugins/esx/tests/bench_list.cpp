@@ -60,6 +60,15 @@ TEST_CASE("list --all against 500 VMs: virtkit's esx plugin vs govmomi", "[.benc
         EsxConnection conn(sim.uri(), nullptr, nullptr);
         measure("virtkit esx: list --all alone on an open connection", [&] { return conn.list(0).size(); });
     }
+    measure("virtkit CLI: `virtkit -c esx://… list --all`, one process", [&] {
+        const CommandResult result = runCommand({VIRTKIT_ESX_CLI, "-c", sim.uri(), "list", "--all"});
+        REQUIRE(result.status == 0);
+        std::size_t lines = 0;
+        for (std::size_t at = result.output.find("ha-host_VM"); at != std::string::npos;
+             at = result.output.find("ha-host_VM", at + 1))
+            ++lines;
+        return lines;
+    });
     const std::string url = "https://127.0.0.1:" + std::to_string(sim.port()) + "/sdk";
     measure("govmomi (Go): login + container view + retrieve + logout, one process", [&] {
         const CommandResult result = runCommand({VIRTKIT_ESX_GOVMOMI_LIST, url, "root", "secret"});

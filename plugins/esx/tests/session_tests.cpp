@@ -57,6 +57,13 @@ TEST_CASE("listing 500 VMs takes the same few requests as listing 2", "[esx][vcs
         CHECK(vm.uuid.size() == 36);
         CHECK_FALSE(vm.name.empty());
     }
+    // what the CLI does next: every VM's state, right after the listing
+    for (const auto &vm : vms)
+        CHECK(session->vmByUuid(vm.uuid).powerState == vm.powerState);
+    CHECK(session->requests() - before <= 2);
+    // a change through the session is seen at once, not a second later
+    session->runTask("PowerOnVM_Task", vms.front().ref);
+    CHECK(session->vmByUuid(vms.front().uuid).powerState == "poweredOn");
 }
 
 TEST_CASE("a wrong password is an AUTH error naming the user", "[esx][vcsim][session]")

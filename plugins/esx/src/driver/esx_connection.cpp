@@ -195,7 +195,14 @@ bool EsxConnection::autostart(const std::string &uuid)
     const Moref manager = host.objects.empty() ? Moref{} : host.objects.front().ref("configManager.autoStartManager");
     if (manager.empty())
         return false;
-    const Retrieved config = session_->retrieve(manager, {"config"});
+    Retrieved config;
+    try {
+        config = session_->retrieve(manager, {"config"});
+    } catch (const Error &e) {
+        if (e.code() != VIRTKIT_ERR_NO_DOMAIN)
+            throw;
+        return false;  // no autostart manager (vcsim has none): nothing starts automatically
+    }
     const xmlNode *node = config.objects.empty() ? nullptr : config.objects.front().node("config");
     if (text(child(child(node, "defaults"), "enabled")) != "true")
         return false;

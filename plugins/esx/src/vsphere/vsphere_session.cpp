@@ -251,28 +251,49 @@ std::vector<VmRecord> VsphereSession::listVms()
     for (const auto &object : vms.objects)
         if (VmRecord vm = vmRecord(object); vm.host == host_)
             result.push_back(std::move(vm));
+    snapshot_ = result;
+    snapshotTime_ = std::chrono::steady_clock::now();
+    snapshotValid_ = true;
     return result;
+}
+
+const std::vector<VmRecord> &VsphereSession::recentVms()
+{
+    if (!snapshotValid_ || std::chrono::steady_clock::now() - snapshotTime_ > std::chrono::seconds(1))
+        listVms();
+    return snapshot_;
+}
+
+void VsphereSession::forgetVms()
+{
+    const std::lock_guard lock(mutex_);
+    snapshotValid_ = false;
 }
 
 VmRecord VsphereSession::vmByUuid(const std::string &uuid)
 {
+    const std::lock_guard lock(mutex_);
     const std::string wanted = lower(uuid);
-    for (auto &vm : listVms())
-        if (vm.uuid == wanted)
-            return vm;
+    for (int attempt = 0; attempt < 2; ++attempt, snapshotValid_ = false)
+        for (const auto &vm : recentVms())
+            if (vm.uuid == wanted)
+                return vm;
     throw Error(VIRTKIT_ERR_NO_DOMAIN, "no domain with UUID " + uuid + " on " + hostName_);
 }
 
 VmRecord VsphereSession::vmByName(const std::string &name)
 {
-    for (auto &vm : listVms())
-        if (vm.name == name)
-            return vm;
+    const std::lock_guard lock(mutex_);
+    for (int attempt = 0; attempt < 2; ++attempt, snapshotValid_ = false)
+        for (const auto &vm : recentVms())
+            if (vm.name == name)
+                return vm;
     throw Error(VIRTKIT_ERR_NO_DOMAIN, "no domain named '" + name + "' on " + hostName_);
 }
 
 void VsphereSession::call(const std::string &method, const Moref &target, const std::string &args)
 {
+    forgetVms();
     invoke([&] { return "<" + method + vim + ">" + target.xml("_this") + args + "</" + method + ">"; });
 }
 
@@ -299,6 +320,11 @@ void VsphereSession::answerPendingQuestion(const Moref &vm, const std::string &m
 
 Moref VsphereSession::runTask(const std::string &method, const Moref &target, const std::string &args)
 {
+    struct Forget {  // the task changed something, whatever its outcome
+        VsphereSession &session;
+        ~Forget() { session.forgetVms(); }
+    } forget{*this};
+    forgetVms();
     const auto started =
         invoke([&] { return "<" + method + vim + ">" + target.xml("_this") + args + "</" + method + ">"; });
     const Moref task = Moref::from(child(started.result, "returnval"));

@@ -55,7 +55,10 @@ public:
     VsphereSession &operator=(const VsphereSession &) = delete;
 
     std::vector<VmRecord> listVms();
-    // by UUID; throws Error(NO_DOMAIN) when the host has no such VM
+    // by UUID; throws Error(NO_DOMAIN) when the host has no such VM.  These
+    // answer from the last listing if it is under a second old and nothing
+    // was changed through this session since (the CLI asks for every VM's
+    // state right after listing them: 500 VMs must not cost 500 listings).
     VmRecord vmByUuid(const std::string &uuid);
     VmRecord vmByName(const std::string &name);
 
@@ -99,7 +102,13 @@ private:
     Retrieved retrieveLocked(const std::function<std::string()> &specSet);
     void answerPendingQuestion(const Moref &vm, const std::string &method);
 
+    const std::vector<VmRecord> &recentVms();
+    void forgetVms();
+
     std::recursive_mutex mutex_;
+    std::vector<VmRecord> snapshot_;
+    std::chrono::steady_clock::time_point snapshotTime_{};
+    bool snapshotValid_ = false;
     SoapClient client_;
     Credentials credentials_;
     bool autoAnswer_ = false;

@@ -100,7 +100,7 @@ QemuCapabilities probe_capabilities(const std::string &binary, std::chrono::mill
     if (probe_kvm().usable)
         argv.insert(argv.end(), {"-accel", "kvm", "-accel", "tcg"});
     argv.insert(argv.end(), {"-qmp", "unix:" + escape_option_value(socket, "probe socket") + ",server=on,wait=off"});
-    ChildProcess qemu = ChildProcess::spawn(argv, {"", scratch.file("stderr.log"), {}});
+    ChildProcess qemu = ChildProcess::spawn(argv, {"", scratch.file("stderr.log"), {}, true});
     std::unique_ptr<QmpClient> client;
     try {
         client = connect_to_started_qemu(qemu, socket, scratch.file("stderr.log"), {}, deadline);

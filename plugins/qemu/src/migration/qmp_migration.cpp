@@ -1,6 +1,7 @@
 #include "migration/qmp_migration.hpp"
 
 #include <limits>
+#include <thread>
 #include <unistd.h>
 
 #include <Poco/JSON/Array.h>
@@ -125,10 +126,20 @@ void SourceMigration::set_bandwidth(std::uint64_t mibs, std::uint64_t postcopy_m
     monitor_.execute("migrate-set-parameters", args, timeouts_.command);
 }
 
-bool SourceMigration::vcpus_running()
+void SourceMigration::resume_vcpus()
 {
-    const auto status = monitor_.execute("query-status", timeouts_.command).extract<Poco::JSON::Object::Ptr>();
-    return status->optValue<bool>("running", false);
+    // QEMU announces `cancelled` before its migration thread has left the
+    // finish-migrate run state, and refuses `cont` until it has.
+    const auto deadline = Clock::now() + timeouts_.switchover;
+    for (;;) {
+        const auto status = monitor_.execute("query-status", timeouts_.command).extract<Poco::JSON::Object::Ptr>();
+        if (status->optValue<bool>("running", false))
+            return;
+        if (status->optValue<std::string>("status", "") != "finish-migrate" || Clock::now() >= deadline)
+            break;
+        std::this_thread::sleep_for(std::min(timeouts_.poll_every, std::chrono::milliseconds(50)));
+    }
+    monitor_.execute("cont", timeouts_.command);
 }
 
 void SourceMigration::begin(std::uint32_t flags, bool userfaultfd)
@@ -202,8 +213,8 @@ void SourceMigration::roll_back(JobStatus final_status, const std::string &why)
                         Clock::now() + timeouts_.switchover, [this] { query(); }, timeouts_.poll_every);
     }
     // A domain paused before the migration stays paused.
-    if (now.running_at_start && !vcpus_running())
-        monitor_.execute("cont", timeouts_.command);
+    if (now.running_at_start)
+        resume_vcpus();
     // A source that never stopped changes nothing (no event); one paused
     // by the migration is running again, as libvirt reports it.
     if (now.running_at_start && now.state != VIRTKIT_DOMAIN_RUNNING)

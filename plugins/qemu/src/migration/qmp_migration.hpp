@@ -77,7 +77,7 @@ private:
     void set_capabilities(bool postcopy);
     void set_bandwidth(std::uint64_t mibs, std::uint64_t postcopy_mibs);
     void roll_back(JobStatus final_status, const std::string &why);
-    bool vcpus_running();
+    void resume_vcpus();
 
     QmpClient &monitor_;
     MigrationJob &job_;

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 #include <sys/wait.h>
 #include <thread>
 
@@ -62,6 +64,34 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string> &argv, const Opt
         env.push_back(e.data());
     env.push_back(nullptr);
 
+    if (options.die_with_parent) {
+        // fork + exec: posix_spawn cannot set a parent-death signal.  Only
+        // async-signal-safe calls between fork and exec.
+        const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        const int out = ::open(options.stdout_path.empty() ? "/dev/null" : options.stdout_path.c_str(),
+                               O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        const int err = ::open(options.stderr_path.empty() ? "/dev/null" : options.stderr_path.c_str(),
+                               O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        const pid_t parent = ::getpid();
+        const pid_t child = (in < 0 || out < 0 || err < 0) ? -1 : ::fork();
+        if (child == 0) {
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (::getppid() != parent)  // the parent died before prctl
+                ::_exit(127);
+            ::dup2(in, STDIN_FILENO);
+            ::dup2(out, STDOUT_FILENO);
+            ::dup2(err, STDERR_FILENO);
+            ::execve(argv[0].c_str(), args.data(), env.data());
+            ::_exit(127);
+        }
+        const int fork_errno = errno;
+        for (const int fd : {in, out, err})
+            if (fd >= 0)
+                ::close(fd);
+        if (child < 0)
+            throw Error(VIRTKIT_ERR_SYSTEM, "cannot start '" + argv[0] + "': " + std::strerror(fork_errno));
+        return ChildProcess(child);
+    }
     pid_t pid = -1;
     const int rc = ::posix_spawn(&pid, argv[0].c_str(), actions.get(), nullptr, args.data(), env.data());
     if (rc != 0)

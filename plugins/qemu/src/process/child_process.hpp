@@ -18,6 +18,9 @@ public:
         std::string stdout_path;  // empty: /dev/null
         std::string stderr_path;  // empty: /dev/null; otherwise appended to
         std::vector<std::pair<std::string, std::string>> extra_environment;  // added to ours
+        // SIGKILL the child when the thread that started it dies (PR_SET_PDEATHSIG):
+        // for helpers such as the capability probe, never for a guest.
+        bool die_with_parent = false;
     };
 
     // Starts argv[0] (a path) with argv.  Throws Error when it cannot be spawned.
