@@ -142,7 +142,7 @@ TEST_CASE("a library whose descriptor contradicts its manifest's ABI is refused 
     const Error e = errorFrom([&] { Connection::open(ctx, "abilie:///"); });
     CHECK(e.code() == VIRTKIT_ERR_ABI);
     const std::string message = e.what();
-    CHECK(message.find(fixtureDir("abi2-descriptor") + "/libvirtkit-abilie.so is built for plugin ABI 2.0") !=
+    CHECK(message.find(fixtureDir("abi2-descriptor") + "/libvirtkit-abilie.so is built for plugin ABI 2.") !=
           std::string::npos);
     CHECK(message.find("manifest " + fixtureDir("abi2-descriptor") + "/abilie.yaml says ABI major 1") !=
           std::string::npos);

@@ -170,7 +170,7 @@ TEST_CASE("the daemon maps system URIs under its root and refuses foreign embed 
     CHECK(message.find("outside") != std::string::npos);
 }
 
-TEST_CASE("--timeout ends an idle daemon, but not while a client is connected", "[daemon]")
+TEST_CASE("the --timeout option ends an idle daemon, but not while a client is connected", "[daemon]")
 {
     TempDir root;
     Daemon daemon(root.str(), {"--timeout", "2"});

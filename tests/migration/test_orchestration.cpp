@@ -320,7 +320,7 @@ TEST_CASE("a second migration of a migrating domain is refused at once and the f
     CHECK(h.log.sequence() == "src:begin dst:prepare src:perform src:begin dst:finish src:confirm");
 }
 
-TEST_CASE("--postcopy-after-precopy switches to post-copy once, when the first pre-copy pass has ended",
+TEST_CASE("the --postcopy-after-precopy option switches to post-copy once, when the first pre-copy pass has ended",
           "[migration]")
 {
     Hosts h;
@@ -333,7 +333,7 @@ TEST_CASE("--postcopy-after-precopy switches to post-copy once, when the first p
     CHECK(h.src.statsCalls >= 3);
 }
 
-TEST_CASE("--timeout suspends the source, or with --timeout-postcopy switches to post-copy", "[migration]")
+TEST_CASE("the --timeout option suspends the source, or with --timeout-postcopy switches to post-copy", "[migration]")
 {
     Hosts h;
     h.params.timeoutSeconds = 1;

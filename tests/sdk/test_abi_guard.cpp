@@ -39,7 +39,7 @@ std::string bumpMinor(const std::string &header)
                               "#define VIRTKIT_PLUGIN_ABI_MINOR 99");
 }
 
-const std::string kGrowthPoint = "    /* ---- growth point: job and migration slots";
+const std::string kGrowthPoint = "    /* ---- growth point: new slots";
 const std::string kNewSlot = "    /* ABI 1.99 */\n    int32_t (*domain_new_op)(virtkit_conn *conn, virtkit_error *err);\n";
 const std::string kSuspend = "    int32_t (*domain_suspend)(virtkit_conn *conn, const char *uuid, virtkit_error *err);\n";
 const std::string kResume = "    int32_t (*domain_resume)(virtkit_conn *conn, const char *uuid, virtkit_error *err);\n";

@@ -238,7 +238,7 @@ TEST_CASE("job stats use libvirt's typed-parameter names and keep the last job a
                           "dirty-sync-count": 3}})"),
         src.job.events_seen());
     const std::string live = src.job.stats_json(false);
-    for (const char *part : {R"("type":2)", R"("operation":4)", R"("phase":"perform3")", R"("status":"migrating")",
+    for (const char *part : {R"("type":2)", R"("operation":5)", R"("phase":"perform3")", R"("status":"migrating")",
                              R"("data_total":1000)", R"("memory_remaining":900)", R"("memory_bps":1000000)",
                              R"("memory_dirty_rate":5)", R"("memory_iteration":3)", R"("downtime":300)",
                              R"("setup_time":2)"})
@@ -248,4 +248,27 @@ TEST_CASE("job stats use libvirt's typed-parameter names and keep the last job a
     CHECK_THAT(last, Catch::Contains(R"("type":4)"));
     CHECK_THAT(last, Catch::Contains(R"("errmsg":"link down")"));
     CHECK_THAT(src.job.stats_json(false), Catch::Contains(R"("type":0)"));
+}
+
+TEST_CASE("a completed job names its own side's operation with libvirt's numbers, also for a domain that had "
+          "arrived by migration",
+          "[migration]")
+{
+    // libvirt's virDomainJobOperation: 3 RESTORE, 4 MIGRATION_IN, 5 MIGRATION_OUT.
+    Recorded dst(MigrationSide::destination);
+    dst.job.start(P::prepare, VIRTKIT_MIGRATE_LIVE);
+    CHECK_THAT(dst.job.stats_json(false), Catch::Contains(R"("operation":4)"));
+    dst.job.finish_job(JobStatus::completed);
+    CHECK_THAT(dst.job.stats_json(true), Catch::Contains(R"("operation":4)"));
+
+    // The same domain leaves again: the driver gives its QEMU a source job.
+    Recorded src(MigrationSide::source);
+    src.job.start(P::begin3, VIRTKIT_MIGRATE_LIVE);
+    src.job.set_phase(P::perform3);
+    src.job.set_phase(P::perform3_done);
+    src.job.set_phase(P::confirm3);
+    src.job.finish_job(JobStatus::completed);
+    const std::string last = src.job.stats_json(true);
+    CHECK_THAT(last, Catch::Contains(R"("type":3)"));
+    CHECK_THAT(last, Catch::Contains(R"("operation":5)"));
 }

@@ -38,8 +38,8 @@ enum : std::int32_t {
     job_completed = 3,
     job_failed = 4,
     job_cancelled = 5,
-    operation_migration_in = 3,
-    operation_migration_out = 4,
+    operation_migration_in = 4,   // VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN (3 is RESTORE)
+    operation_migration_out = 5,  // VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT
 };
 
 }  // namespace virtkit::qemu::libvirt_migration

@@ -248,15 +248,21 @@ void SourceMigration::abort(std::uint32_t flags)
             throw Error(VIRTKIT_ERR_OPERATION_INVALID,
                         "the migration is not in post-copy mode: there is no post-copy to pause");
         monitor_.execute("migrate-pause", timeouts_.command);
-        // QEMU shuts the stream down at once but notices it in its
-        // migration thread (which may sleep in the bandwidth limit): return
-        // once it says paused, so the resume that follows finds it so.
+        // migrate-pause only shuts the stream down; QEMU's migration thread
+        // (which may sleep in the bandwidth limit) moves postcopy-active ->
+        // postcopy-paused later.  Return once it has, so a resume that
+        // follows at once finds it paused (issue #4).
         const JobSnapshot paused = job_.wait_until(
-            [](const JobSnapshot &j) { return j.status == JobStatus::postcopy_paused; },
+            [](const JobSnapshot &j) { return j.status != JobStatus::postcopy; },
             Clock::now() + timeouts_.switchover, [this] { query(); }, timeouts_.poll_every);
-        if (paused.status != JobStatus::postcopy_paused)
-            throw Error(VIRTKIT_ERR_TIMEOUT, "QEMU accepted migrate-pause but did not pause the migration");
-        return;
+        if (paused.status == JobStatus::postcopy_paused)
+            return;
+        if (paused.status == JobStatus::postcopy)
+            throw Error(VIRTKIT_ERR_TIMEOUT, "QEMU accepted migrate-pause but did not pause the migration within " +
+                                                 std::to_string(timeouts_.switchover.count() / 1000.0) + " s");
+        throw Error(VIRTKIT_ERR_OPERATION_INVALID, std::string("the migration could not be paused: QEMU reports it ") +
+                                                       to_string(paused.status));
+
     }
     if (now.postcopy_started)
         throw Error(VIRTKIT_ERR_OPERATION_INVALID,
