@@ -4,6 +4,7 @@
 #include <virtkit/migration.hpp>
 
 #include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 
 #include <chrono>
 #include <future>
@@ -134,6 +135,49 @@ JobStats sourceJob(Connection &src, const std::string &uuid)
     }
 }
 
+// The cookie a failed Finish hands to Confirm (see migration.hpp): the JSON
+// object after the last "confirm-cookie=" in its message; "" when there is
+// none or it is not a JSON object.  An error is the only thing a failed
+// phase returns through every transport (C ABI, daemon), hence the marker.
+std::string confirmCookieOf(const std::string &finishError)
+{
+    static const std::string marker = "confirm-cookie=";
+    const auto at = finishError.rfind(marker);
+    if (at == std::string::npos)
+        return {};
+    const std::size_t start = at + marker.size();
+    int depth = 0;
+    bool inString = false, escaped = false;
+    for (std::size_t i = start; i < finishError.size(); ++i) {
+        const char c = finishError[i];
+        if (i == start && c != '{')
+            return {};
+        if (inString) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                inString = false;
+            continue;
+        }
+        if (c == '"')
+            inString = true;
+        else if (c == '{')
+            ++depth;
+        else if (c == '}' && --depth == 0) {
+            const std::string cookie = finishError.substr(start, i + 1 - start);
+            try {
+                Poco::JSON::Parser().parse(cookie).extract<Poco::JSON::Object::Ptr>();
+                return cookie;
+            } catch (const Poco::Exception &) {
+                return {};
+            }
+        }
+    }
+    return {};
+}
+
 // Runs a cancelling phase; its failure is added to the reported error, never thrown.
 template <typename Phase>
 std::string cancelQuietly(const char *name, Phase phase)
@@ -198,7 +242,9 @@ public:
         try {
             finished = finish(perform.cookie, false);
         } catch (const Error &e) {
-            const std::string extra = cancelQuietly("Confirm", [&] { confirm("", true); });
+            // Finish may know what Confirm must do (its guest never ran): pass its word on.
+            const std::string cookie = confirmCookieOf(e.what());
+            const std::string extra = cancelQuietly("Confirm", [&] { confirm(cookie, true); });
             if (sourceStopped()) {  // the plugin's Confirm saw QEMU complete: the guest lives on the destination
                 result_.warnings.push_back("Finish failed (" + std::string(e.what()) +
                                            ") but the hypervisor completed the migration");

@@ -159,6 +159,44 @@ TEST_CASE("a failed Finish in post-copy keeps the domain on both hosts and says 
     }
 }
 
+TEST_CASE("a failed Finish that names a Confirm cookie (confirm-cookie=) hands it to Confirm; otherwise Confirm gets "
+          "none",
+          "[migration]")
+{
+    Hosts h;
+    h.dst.failAt = "finish";
+    h.src.jobStatus = "postcopy_paused";
+    std::string expected;
+    SECTION("the destination's guest never ran: its word reaches the source's Confirm")
+    {
+        h.dst.failMessage = "the destination QEMU exited; the guest never ran there, so the source may roll back "
+                            R"((confirm-cookie={"destination_started":false}))";
+        expected = R"({"destination_started":false})";
+    }
+    SECTION("strings inside the cookie may hold braces and escaped quotes")
+    {
+        h.dst.failMessage = R"(broke (confirm-cookie={"note":"}\"{","destination_started":false}) tail})";
+        expected = R"({"note":"}\"{","destination_started":false})";
+    }
+    SECTION("no marker: no cookie (the plugin then keeps a post-copy source paused)")
+    {
+        h.dst.failMessage = "migration stream broke";
+    }
+    SECTION("a marker without a whole JSON object: no cookie")
+    {
+        h.dst.failMessage = R"(broke (confirm-cookie={"destination_started":false)";
+    }
+    SECTION("a marker followed by something else than an object: no cookie")
+    {
+        h.dst.failMessage = "broke (confirm-cookie=false)";
+    }
+    errorOf([&] { h.run(VIRTKIT_MIGRATE_LIVE | VIRTKIT_MIGRATE_POSTCOPY); });
+    CHECK(h.log.sequence() == "src:begin dst:prepare src:perform dst:finish src:confirm(cancelled)");
+    const auto confirm = h.log.find("src", "confirm");
+    REQUIRE(confirm);
+    CHECK(confirm->cookie == expected);
+}
+
 TEST_CASE("a failed Finish in pre-copy rolls back to the source", "[migration]")
 {
     Hosts h;

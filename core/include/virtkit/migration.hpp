@@ -22,7 +22,19 @@
 //                     so rolling back to the source is safe even after the
 //                     switch to post-copy: Finish(cancelled) removes the
 //                     incoming domain, Confirm(cancelled) resumes the source.
-//   Finish fails   -> Confirm(src, cancelled=1).  The plugin's Confirm must
+//   Finish fails   -> Confirm(src, cancelled=1, cookie).  A failed Finish
+//                     returns no cookie, so when it knows something Confirm
+//                     needs it ends its error message with a marker:
+//                     "(confirm-cookie={...})", one JSON object.  The
+//                     orchestrator passes the object after the last
+//                     "confirm-cookie=" to Confirm verbatim, and "" when
+//                     there is no marker or no whole object.  The qemu
+//                     plugin's Finish sends {"destination_started":false}
+//                     when its guest never ran (its QEMU exited or was
+//                     killed before Finish started the vCPUs); its Confirm
+//                     then rolls the source back even in post-copy.  Without
+//                     that explicit word a post-copy source stays paused.
+//                     The plugin's Confirm must
 //                     look at its hypervisor: if the migration has reached
 //                     post-copy it never resumes nor kills the source (the
 //                     guest's memory is split across hosts) and keeps the job

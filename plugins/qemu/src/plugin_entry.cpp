@@ -6,6 +6,7 @@
 
 #include <virtkit/error.hpp>
 
+#include "command_line/command_line.hpp"
 #include "driver/qemu_connection.hpp"
 #include "migration/domain_migrations.hpp"
 
@@ -212,7 +213,14 @@ std::chrono::milliseconds seconds_setting(const virtkit::sdk::Host &host, const 
 
 class Driver : public virtkit::sdk::Driver {
 public:
-    using virtkit::sdk::Driver::Driver;
+    // Virtual networks are read from plugins.qemu.networks.<name> each time a
+    // domain is checked or started, so the mapping is the config's, not a copy.
+    explicit Driver(virtkit::sdk::Host host) : virtkit::sdk::Driver(host)
+    {
+        virtkit::qemu::set_configured_network_bridges(
+            [host](const std::string &network) { return host.config("networks." + network); });
+    }
+    ~Driver() override { virtkit::qemu::set_configured_network_bridges({}); }
     std::unique_ptr<Connection> open(const std::string &uri, uint32_t)
     {
         QemuConnection::Settings settings;

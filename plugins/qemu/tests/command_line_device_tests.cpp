@@ -1,6 +1,9 @@
 // Domain XML -> QEMU argv, one device class at a time.
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <optional>
+
 #include <virtkit/error.hpp>
 
 #include "command_line_support.hpp"
@@ -132,10 +135,80 @@ TEST_CASE("interfaces: user, bridge and tap backends with their NIC models and M
     CHECK(device(args, "e1000")->getValue<std::string>("netdev") == "hostnet1");
     CHECK(device(args, "rtl8139"));  // libvirt's default model
     CHECK(error_code_for(domain_xml("<interface type='user'><mac address='52:54:00:aa:bb'/></interface>")) == VIRTKIT_ERR_XML);
-    CHECK(error_code_for(domain_xml("<interface type='network'><source network='default'/></interface>")) ==
-          VIRTKIT_ERR_NO_SUPPORT);
     CHECK(values_of(args_for(domain_xml("<interface type='bridge'><source bridge='br0,id=x'/></interface>")),
                     "-netdev") == Strings{"bridge,id=hostnet0,br=br0,,id=x"});
+}
+
+namespace {
+
+std::vector<std::string> args_with_networks(const std::string &xml, virtkit::qemu::NetworkBridgeLookup networks)
+{
+    virtkit::qemu::CommandLineOptions options;
+    options.monitor_socket = "/m.sock";
+    options.network_bridges = std::move(networks);
+    return build_command_line(xml, options).args;
+}
+
+}  // namespace
+
+TEST_CASE("interfaces: a virtual network is its host bridge, attached as type='bridge'", "[qemu][argv][net]")
+{
+    const std::string on_default = "<interface type='network'><source network='default'/><model type='virtio'/>"
+                                   "<mac address='52:54:00:aa:bb:cc'/></interface>";
+    const auto args = args_for(domain_xml(on_default));
+    CHECK(values_of(args, "-netdev") == Strings{"bridge,id=hostnet0,br=virbr0"});
+    CHECK(values_of(args, "-netdev") ==
+          values_of(args_for(domain_xml("<interface type='bridge'><source bridge='virbr0'/><model type='virtio'/>"
+                                        "<mac address='52:54:00:aa:bb:cc'/></interface>")),
+                    "-netdev"));
+    CHECK(device(args, "virtio-net-pci")->getValue<std::string>("netdev") == "hostnet0");
+    // Live XML read back carries the bridge too; it must agree.
+    CHECK(values_of(args_for(domain_xml("<interface type='network'><source network='default' bridge='virbr0'/>"
+                                        "</interface>")),
+                    "-netdev") == Strings{"bridge,id=hostnet0,br=virbr0"});
+
+    // The config maps names to bridges, and may remap 'default'.
+    const std::map<std::string, std::string> config = {{"lan", "br0"}, {"default", "br-nat"}, {"odd", "br0,id=x"}};
+    const auto lookup = [config](const std::string &network) -> std::optional<std::string> {
+        const auto found = config.find(network);
+        return found == config.end() ? std::nullopt : std::optional(found->second);
+    };
+    CHECK(values_of(args_with_networks(domain_xml("<interface type='network'><source network='lan'/></interface>"
+                                                  "<interface type='network'><source network='default'/></interface>"),
+                                       lookup),
+                    "-netdev") == Strings{"bridge,id=hostnet0,br=br0", "bridge,id=hostnet1,br=br-nat"});
+    // A comma in a configured bridge name cannot inject an option.
+    CHECK(values_of(args_with_networks(domain_xml("<interface type='network'><source network='odd'/></interface>"),
+                                       lookup),
+                    "-netdev") == Strings{"bridge,id=hostnet0,br=br0,,id=x"});
+}
+
+TEST_CASE("interfaces: unknown networks and what a bridge cannot honour are refused", "[qemu][argv][net]")
+{
+    const std::string unknown = domain_xml("<interface type='network'><source network='isolated'/></interface>");
+    CHECK(error_code_for(unknown) == VIRTKIT_ERR_NO_SUPPORT);
+    CHECK_THAT(error_text_for(unknown), Contains("'isolated'") && Contains("plugins: qemu: networks:"));
+    const auto nothing_configured = [](const std::string &) -> std::optional<std::string> { return std::nullopt; };
+    CHECK_THROWS_WITH(args_with_networks(unknown, nothing_configured), Contains("'isolated'"));
+
+    CHECK(error_code_for(domain_xml("<interface type='network'/>")) == VIRTKIT_ERR_XML);
+    CHECK(error_code_for(domain_xml("<interface type='network'><source bridge='virbr0'/></interface>")) ==
+          VIRTKIT_ERR_XML);
+    const std::string portgroup =
+        domain_xml("<interface type='network'><source network='default' portgroup='engineering'/></interface>");
+    CHECK(error_code_for(portgroup) == VIRTKIT_ERR_NO_SUPPORT);
+    CHECK_THAT(error_text_for(portgroup), Contains("portgroup"));
+    CHECK(error_code_for(domain_xml("<interface type='network'><source network='default' bridge='br9'/>"
+                                    "</interface>")) == VIRTKIT_ERR_NO_SUPPORT);
+    CHECK(error_code_for(domain_xml("<interface type='network'><source network='default'/>"
+                                    "<virtualport type='openvswitch'/></interface>")) == VIRTKIT_ERR_NO_SUPPORT);
+    CHECK(error_code_for(domain_xml("<interface type='network'><source network='default'/>"
+                                    "<bandwidth><inbound average='1000'/></bandwidth></interface>")) ==
+          VIRTKIT_ERR_NO_SUPPORT);
+    const auto empty_bridge = [](const std::string &) -> std::optional<std::string> { return std::string(); };
+    CHECK_THROWS_WITH(args_with_networks(domain_xml("<interface type='network'><source network='lan'/></interface>"),
+                                         empty_bridge),
+                      Contains("plugins.qemu.networks.lan"));
 }
 
 TEST_CASE("serial, console and channel: chardev backends and their frontends", "[qemu][argv][chardev]")

@@ -628,6 +628,50 @@ TEST_CASE("post-copy paused by domjobabort --postcopy keeps both hosts; the resu
     CHECK(dst.finish().empty());
 }
 
+TEST_CASE("domjobabort --postcopy returns only once QEMU reports postcopy-paused, so a resume can follow at once "
+          "(issue #4)",
+          "[migration]")
+{
+    FakeMigrationHost src(MigrationSide::source, [&](FakeQmpPeer &peer) {
+        peer.negotiate();
+        expect_migrate_start(peer, true);
+        migration(peer, "active");
+        peer.reply(expect(peer, "migrate-start-postcopy"), "{}");
+        peer.event("STOP");
+        migration(peer, "postcopy-active");
+        peer.reply(expect(peer, "migrate-pause"), "{}");
+        // QEMU accepted the pause, but its migration thread has not noticed
+        // the shut stream yet: the next query still says postcopy-active.
+        // Only a caller that keeps waiting sees the pause that follows.
+        peer.reply(expect(peer, "query-migrate"), query_reply("postcopy-active"));
+        migration(peer, "postcopy-paused");
+        answer_queries_until_close(peer, [] { return std::string("postcopy-paused"); });
+    });
+    SourceMigration source(*src.client, src.job, events_only());
+    MigrationTimeouts polling = events_only();
+    polling.poll_every = 10ms;
+    SourceMigration pausing(*src.client, src.job, polling);
+
+    source.begin(postcopy, true);
+    auto perform = std::async(std::launch::async, [&] { source.perform({incoming_uri}); });
+    await(src.job, [](const JobSnapshot &j) { return j.qemu_status == QemuMigrationStatus::active; });
+    source.start_postcopy();
+    perform.get();
+    REQUIRE(src.job.snapshot().status == JobStatus::postcopy);
+
+    pausing.abort(VIRTKIT_ABORT_JOB_POSTCOPY);
+    // Right when abort returns: QEMU reported the pause, the job says so.
+    const JobSnapshot after = src.job.snapshot();
+    CHECK(after.status == JobStatus::postcopy_paused);
+    CHECK(after.qemu_status == QemuMigrationStatus::postcopy_paused);
+    CHECK(after.reason == lm::paused_postcopy_failed);
+    // What the orchestrator does next: Confirm(cancelled) after Finish failed, then the resume's Begin.
+    CHECK(pausing.confirm(true, [] {}) == SourceMigration::ConfirmResult::postcopy_failed);
+    pausing.begin_resume(postcopy);
+    CHECK(src.job.snapshot().phase == MigrationPhase::begin_resume);
+    CHECK(src.finish().empty());
+}
+
 TEST_CASE("refused before anything starts: no userfaultfd, non-live post-copy, resume with nothing paused, "
           "a second migration",
           "[migration]")

@@ -26,11 +26,14 @@ std::vector<Event> take_events()
 
 namespace {
 
-// The plugin's config section as the tests set it: short waits.
+// The plugin's config section as the tests set it: short waits, one virtual network.
 int32_t test_config(void *, const char *key, char *buf, size_t buflen)
 {
     const std::string k = key;
-    const char *value = k == "shutdown_timeout" ? "1.5" : k == "lock_wait" ? "0.3" : nullptr;
+    const char *value = k == "shutdown_timeout" ? "1.5"
+                        : k == "lock_wait"      ? "0.3"
+                        : k == "networks.lan"   ? "br-lan"
+                                                : nullptr;
     if (!value)
         return 0;
     std::snprintf(buf, buflen, "%s", value);

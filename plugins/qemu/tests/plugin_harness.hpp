@@ -27,7 +27,8 @@ struct Event {
 // Lifecycle events the plugin emitted since the last call.
 std::vector<Event> take_events();
 // The plugin's operations table (dlopen + init once per process; the test
-// host's config sets shutdown_timeout 1.5 s and lock_wait 0.3 s).
+// host's config sets shutdown_timeout 1.5 s, lock_wait 0.3 s and the
+// virtual network lan -> bridge br-lan).
 const virtkit_driver_ops &ops();
 
 struct Outcome {

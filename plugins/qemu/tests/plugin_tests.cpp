@@ -2,6 +2,7 @@
 // against real QEMU for everything that starts a guest.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <thread>
 
@@ -48,6 +49,25 @@ TEST_CASE("XML the driver cannot honour is refused at define and nothing is stor
     CHECK_THAT(hostdev.message, Catch::Contains("hostdev"));
     CHECK(conn.define("<domain type='qemu'><name>x</name>").code == VIRTKIT_ERR_XML);
     CHECK(conn.names(0).empty());
+}
+
+TEST_CASE("virtual networks come from the plugin's config section; unknown ones are refused at define",
+          "[qemu][plugin][net]")
+{
+    const TempDir root;
+    Conn conn(root.path().string());
+    CHECK(conn.define(guest_xml("onlan", fresh_uuid(),
+                                "<interface type='network'><source network='lan'/></interface>")).code == VIRTKIT_OK);
+    CHECK(conn.define(guest_xml("ondefault", fresh_uuid(),
+                                "<interface type='network'><source network='default'/></interface>")).code ==
+          VIRTKIT_OK);
+    const Outcome unknown =
+        conn.define(guest_xml("nowhere", fresh_uuid(), "<interface type='network'><source network='wan'/></interface>"));
+    CHECK(unknown.code == VIRTKIT_ERR_NO_SUPPORT);
+    CHECK_THAT(unknown.message, Catch::Contains("'wan'") && Catch::Contains("networks"));
+    auto defined = conn.names(VIRTKIT_LIST_INACTIVE);
+    std::sort(defined.begin(), defined.end());
+    CHECK(defined == std::vector<std::string>{"ondefault", "onlan"});
 }
 
 TEST_CASE("a guest starts under real QEMU, pauses, resumes and is destroyed, with events", "[qemu][plugin][qemu-real]")

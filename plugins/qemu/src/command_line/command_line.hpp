@@ -4,6 +4,8 @@
 // silently dropped.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,11 +13,21 @@
 
 namespace virtkit::qemu {
 
+// <interface type='network'>: virtkit has no network driver, so a virtual
+// network is just a name for a host bridge.  The lookup answers from the
+// plugin's config (plugins.qemu.networks.<name>); nullopt = not configured.
+using NetworkBridgeLookup = std::function<std::optional<std::string>(const std::string &network)>;
+// The plugin-wide lookup (set from the config when a connection opens); empty until then.
+NetworkBridgeLookup configured_network_bridges();
+void set_configured_network_bridges(NetworkBridgeLookup lookup);
+
 struct CommandLineOptions {
     std::string monitor_socket;  // QEMU listens here for QMP (server=on,wait=off)
     int monitor_fd = -1;         // or: an already listening socket passed to QEMU
     std::string default_emulator = "/usr/bin/qemu-system-x86_64";
     bool kvm_usable = false;     // <domain type='kvm'> is refused when false
+    // Network name -> bridge; 'default' is virbr0 unless the lookup says otherwise.
+    NetworkBridgeLookup network_bridges = configured_network_bridges();
 };
 
 struct QemuCommandLine {

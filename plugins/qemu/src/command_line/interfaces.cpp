@@ -1,11 +1,57 @@
-// <interface>: user networking, a host bridge (through qemu-bridge-helper)
-// or an existing tap device, each a -netdev plus the guest NIC -device.
+// <interface>: user networking, a host bridge (through qemu-bridge-helper),
+// a virtual network (= a configured host bridge) or an existing tap device,
+// each a -netdev plus the guest NIC -device.
+#include <mutex>
+
 #include <virtkit/error.hpp>
 
 #include "command_line/argv_builder.hpp"
 
 namespace virtkit::qemu {
 namespace {
+
+std::mutex lookup_mutex;
+NetworkBridgeLookup plugin_lookup;  // guarded by lookup_mutex
+
+// libvirt's 'default' network is NAT on virbr0; the same name means the same bridge here.
+constexpr const char *default_network = "default";
+constexpr const char *default_bridge = "virbr0";
+
+std::string bridge_of_network(const std::string &network, const NetworkBridgeLookup &lookup)
+{
+    std::optional<std::string> bridge = lookup ? lookup(network) : std::nullopt;
+    if (!bridge && network == default_network)
+        bridge = default_bridge;
+    if (!bridge)
+        throw Error(VIRTKIT_ERR_NO_SUPPORT, "virtual network '" + network + "' is not known; map it to a host bridge "
+                                            "in virtkit.yaml (plugins: qemu: networks: {" + network + ": <bridge>}) "
+                                            "or use <interface type='bridge'>");
+    if (bridge->empty())
+        throw Error(VIRTKIT_ERR_CONFIG, "plugins.qemu.networks." + network + " names no bridge");
+    return *bridge;
+}
+
+// <source network='...'/>: only the name can be honoured; a bridge attribute
+// (as in live XML read back) must agree with the mapping.
+std::string network_bridge(const xmlNode *source, const NetworkBridgeLookup &lookup)
+{
+    const auto network = source ? xml::attr(source, "network") : std::nullopt;
+    if (!network || network->empty())
+        throw Error(VIRTKIT_ERR_XML, "<interface type='network'> needs <source network='...'>");
+    xml::allow_only(source, {});
+    for (const xmlAttr *a = source->properties; a; a = a->next) {
+        const std::string name = reinterpret_cast<const char *>(a->name);
+        if (name != "network" && name != "bridge")
+            throw Error(VIRTKIT_ERR_NO_SUPPORT, "<interface type='network'><source " + name +
+                                                    "='...'> is not supported (virtual networks are plain bridges "
+                                                    "here)");
+    }
+    const std::string bridge = bridge_of_network(*network, lookup);
+    if (const auto given = xml::attr(source, "bridge"); given && *given != bridge)
+        throw Error(VIRTKIT_ERR_NO_SUPPORT, "<source network='" + *network + "' bridge='" + *given +
+                                                "'>: the network's bridge is '" + bridge + "'");
+    return bridge;
+}
 
 std::string nic_driver(const std::string &model)
 {
@@ -28,7 +74,7 @@ void check_mac(const std::string &mac)
         throw Error(VIRTKIT_ERR_XML, "'" + mac + "' is not a MAC address");
 }
 
-std::string netdev_for(const xmlNode *interface, const std::string &id)
+std::string netdev_for(const xmlNode *interface, const std::string &id, const NetworkBridgeLookup &networks)
 {
     const std::string type = xml::attr_or(interface, "type", "");
     const xmlNode *source = xml::child(interface, "source");
@@ -50,13 +96,24 @@ std::string netdev_for(const xmlNode *interface, const std::string &id)
         return KeyValueOption("tap").add("id", id).add("ifname", *tap).add("script", "no")
             .add("downscript", "no").str();
     }
-    if (type == "network")
-        throw Error(VIRTKIT_ERR_NO_SUPPORT, "virtual networks (<interface type='network'>) are not supported "
-                                            "yet; use type='bridge' with the network's bridge");
+    if (type == "network")  // attached exactly as type='bridge'
+        return KeyValueOption("bridge").add("id", id).add("br", network_bridge(source, networks)).str();
     throw Error(VIRTKIT_ERR_NO_SUPPORT, "interface type '" + type + "' is not supported");
 }
 
 }  // namespace
+
+NetworkBridgeLookup configured_network_bridges()
+{
+    const std::lock_guard lock(lookup_mutex);
+    return plugin_lookup;
+}
+
+void set_configured_network_bridges(NetworkBridgeLookup lookup)
+{
+    const std::lock_guard lock(lookup_mutex);
+    plugin_lookup = std::move(lookup);
+}
 
 void add_interfaces(const xmlNode *devices, ArgvBuilder &out)
 {
@@ -64,7 +121,7 @@ void add_interfaces(const xmlNode *devices, ArgvBuilder &out)
         xml::allow_only(interface, {"source", "mac", "model", "target", "boot", "address", "alias"});
         const int number = out.next("net");
         const std::string netdev = "hostnet" + std::to_string(number);
-        out.add("-netdev", netdev_for(interface, netdev));
+        out.add("-netdev", netdev_for(interface, netdev, out.options.network_bridges));
 
         const xmlNode *model = xml::child(interface, "model");
         JsonOption nic("driver", nic_driver(model ? xml::attr_or(model, "type", "") : ""));

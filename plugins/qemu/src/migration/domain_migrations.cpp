@@ -351,9 +351,10 @@ DomainMigrations::Step DomainMigrations::finish(const std::string &params_json, 
         forget();
         if (cancelled)
             return {};
+        // The marker hands Confirm its cookie through the orchestrator (core/include/virtkit/migration.hpp).
         throw Error(VIRTKIT_ERR_OPERATION_FAILED,
                     "the destination QEMU exited during the incoming migration (its log says why); the guest "
-                    "never ran there, so Confirm with cookie {\"destination_started\":false} rolls the source back");
+                    "never ran there, so the source may roll back (confirm-cookie={\"destination_started\":false})");
     }
     const Tracked t = tracked(summary.uuid, MigrationSide::destination);
     DestinationMigration destination(t.domain->monitor(), *t.job, timeouts_);

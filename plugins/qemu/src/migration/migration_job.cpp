@@ -184,11 +184,18 @@ void MigrationJob::mark_postcopy_broken()
     deliver();
 }
 
-bool MigrationJob::on_qemu_status(QemuMigrationStatus status)
+bool MigrationJob::on_qemu_status(QemuMigrationStatus status) { return apply_status(status, std::nullopt); }
+
+bool MigrationJob::apply_status(QemuMigrationStatus status, std::optional<std::uint64_t> events_before)
 {
     bool complete_unattended = false;
     {
         const std::lock_guard lock(mutex_);
+        // Checked under the same lock that applies it: an event counted
+        // between a separate check and the update would be overwritten by
+        // this older reply (the job's view would go stale).
+        if (events_before && events_ != *events_before)
+            return false;  // overtaken by an event: that one is newer
         job_.qemu_status = status;
         touched_locked();
         if (!job_.active())
@@ -284,9 +291,7 @@ bool MigrationJob::on_query_migrate(const Poco::JSON::Object::Ptr &reply, std::u
     const auto status = parse_qemu_migration_status(text);
     if (!status)
         throw Error(VIRTKIT_ERR_INTERNAL, "query-migrate reported an unknown migration status '" + text + "'");
-    if (events_seen() != events_before)
-        return false;  // overtaken by an event: that one is newer
-    return on_qemu_status(*status);
+    return apply_status(*status, events_before);
 }
 
 bool MigrationJob::on_vcpus_stopped()

@@ -148,6 +148,8 @@ public:
     static Saved parse_saved_state(const std::string &json);
 
 private:
+    // on_qemu_status, or with `events_before`: dropped if an event came since.
+    bool apply_status(QemuMigrationStatus status, std::optional<std::uint64_t> events_before);
     void change_state_locked(std::int32_t state, std::int32_t reason, std::int32_t event, std::int32_t detail);
     void postcopy_failed_locked();
     void touched_locked();

@@ -262,7 +262,6 @@ void SourceMigration::abort(std::uint32_t flags)
                                                  std::to_string(timeouts_.switchover.count() / 1000.0) + " s");
         throw Error(VIRTKIT_ERR_OPERATION_INVALID, std::string("the migration could not be paused: QEMU reports it ") +
                                                        to_string(paused.status));
-
     }
     if (now.postcopy_started)
         throw Error(VIRTKIT_ERR_OPERATION_INVALID,
@@ -470,7 +469,7 @@ void DestinationMigration::finish(bool cancelled, const std::function<void()> &k
         job_.finish_job(JobStatus::failed, why);
         throw Error(VIRTKIT_ERR_OPERATION_FAILED,
                     "migration failed before the guest started on the destination: " + why +
-                        "; the destination was cleaned up");
+                        "; the destination was cleaned up (confirm-cookie={\"destination_started\":false})");
     }
     if (!postcopy && (now.flags & VIRTKIT_MIGRATE_PAUSED)) {
         // --suspend, or a source that was paused: it stays paused here
