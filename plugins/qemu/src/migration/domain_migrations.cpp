@@ -1,6 +1,7 @@
 #include "migration/domain_migrations.hpp"
 
 #include <arpa/inet.h>
+#include <atomic>
 #include <netinet/in.h>
 #include <sstream>
 #include <sys/socket.h>
@@ -64,10 +65,15 @@ std::string host_name()
     return name;
 }
 
-// libvirt's default range for incoming migration ports.
+// libvirt's default range for incoming migration ports.  The probe and QEMU's
+// own bind are not atomic, so concurrent Prepares start at different offsets
+// in the range rather than all racing for its first port.
 int free_port(const std::string &address)
 {
-    for (int port = 49152; port <= 49215; ++port) {
+    static std::atomic<unsigned> next{static_cast<unsigned>(::getpid()) * 7u};
+    const unsigned start = next.fetch_add(1);
+    for (unsigned i = 0; i < 64; ++i) {
+        const int port = 49152 + static_cast<int>((start + i) % 64);
         const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
             break;
