@@ -12,6 +12,8 @@
 
 #include <virtkit/error.hpp>
 
+#include "process/process_probe.hpp"
+
 namespace virtkit::qemu {
 namespace {
 
@@ -49,6 +51,19 @@ std::optional<FileLock> FileLock::try_acquire(const std::string &path)
     }
     write_holder(fd);
     return FileLock(fd);
+}
+
+std::optional<FileLock> FileLock::try_acquire_settled(const std::string &path, std::chrono::milliseconds settle)
+{
+    const auto deadline = std::chrono::steady_clock::now() + settle;
+    for (;;) {
+        if (auto lock = try_acquire(path))
+            return lock;
+        const auto pid = holder(path);
+        if ((pid && process_alive(*pid)) || std::chrono::steady_clock::now() >= deadline)
+            return std::nullopt;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
 }
 
 FileLock FileLock::acquire(const std::string &path, std::chrono::milliseconds timeout, const std::string &what)

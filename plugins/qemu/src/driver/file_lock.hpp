@@ -20,6 +20,10 @@ public:
     static FileLock acquire(const std::string &path, std::chrono::milliseconds timeout, const std::string &what);
     // Takes the lock if it is free now.
     static std::optional<FileLock> try_acquire(const std::string &path);
+    // Takes the lock if it is free now, or once it frees within `settle` when
+    // the pid in the file is no longer alive: a holder killed while spawning
+    // leaves a copy of the descriptor in its child until that child's exec.
+    static std::optional<FileLock> try_acquire_settled(const std::string &path, std::chrono::milliseconds settle);
     // The pid the current holder wrote, if any.
     static std::optional<pid_t> holder(const std::string &path);
 

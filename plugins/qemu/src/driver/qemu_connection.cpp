@@ -39,6 +39,9 @@ void write_atomically(const std::filesystem::path &file, const std::string &text
 
 // Root-lock holders are short (a define, a start): wait for them.
 constexpr auto root_lock_wait = 60s;
+// A domain lock whose writer is dead is only held by a child between fork and
+// exec (the descriptor is close-on-exec): that ends within moments.
+constexpr auto dead_holder_settle = 2s;
 
 }  // namespace
 
@@ -199,7 +202,7 @@ void QemuConnection::refresh_runtime(Entry &entry)
         entry.foreign.reset();
         return;
     }
-    if (auto owner = FileLock::try_acquire(files.owner_lock().string())) {
+    if (auto owner = FileLock::try_acquire_settled(files.owner_lock().string(), dead_holder_settle)) {
         entry.foreign.reset();
         if (const auto live = LiveState::load(files.live()))
             entry.running = RunningDomain::take_over(*live, paths_, std::move(*owner), listener_for(entry.definition));
@@ -422,7 +425,7 @@ void QemuConnection::start_locked(Entry &entry, const RunningDomain::StartOption
         throw Error(VIRTKIT_ERR_NO_SUPPORT, "machine type '" + machine + "' is not offered by " + caps->binary);
     const DomainRunFiles files = DomainRunFiles::of(paths_, uuid);
     std::filesystem::create_directories(files.dir);
-    auto owner = FileLock::try_acquire(files.owner_lock().string());
+    auto owner = FileLock::try_acquire_settled(files.owner_lock().string(), dead_holder_settle);
     if (!owner) {
         const auto holder = FileLock::holder(files.owner_lock().string());
         throw Error(VIRTKIT_ERR_OPERATION_INVALID,

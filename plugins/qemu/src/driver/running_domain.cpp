@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <Poco/JSON/Parser.h>
 
@@ -206,7 +207,13 @@ void RunningDomain::adopt(const LiveState &live)
         // keep libvirt's defaults
     }
     // A start killed before it saved the pid: find the QEMU by its command line.
-    const pid_t pid = live.pid > 0 ? live.pid : find_qemu_process(live.uuid, live.monitor);
+    // Its spawn may still be between fork and exec, its argv not yet QEMU's:
+    // look again for a moment before calling the start undone.
+    pid_t pid = live.pid > 0 ? live.pid : find_qemu_process(live.uuid, live.monitor);
+    for (int retry = 0; pid <= 0 && live.phase == "starting" && retry < 20; ++retry) {
+        std::this_thread::sleep_for(10ms);
+        pid = find_qemu_process(live.uuid, live.monitor);
+    }
     const bool ours = pid > 0 && process_alive(pid) && process_is_qemu_for(pid, live.uuid) &&
                       (live.start_ticks == 0 || process_start_ticks(pid) == live.start_ticks);
     {
