@@ -260,3 +260,38 @@ TEST_CASE("console on lxc refuses a stopped container, one without a console and
     CHECK(named.exitCode == 0);
     CHECK(contains(named.out, "Connected to domain 'con-tty'"));
 }
+
+#ifdef VIRTKIT_QEMU_TEST_GUEST
+// The guest is plugins/qemu/tests/guest/serial_echo.S: it echoes its serial
+// port in upper case, so the answer can only come from inside the guest.
+TEST_CASE("console relays a QEMU guest's serial port both ways", "[cli][console][qemu-real]")
+{
+    CliSandbox sandbox;
+    if (!contains(sandbox.run({"plugins"}).out, "qemu")) {
+        WARN("skipped: the qemu plugin is not built (VIRTKIT_PLUGIN_QEMU=OFF)");
+        return;
+    }
+    const std::string uri = "qemu:///embed?root=" + (sandbox.dir() / "qemu").string();
+    const std::string file = sandbox.writeFile(
+        "echo.xml", "<domain type='qemu'><name>con-vm</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>"
+                    "<os><type arch='x86_64' machine='pc'>hvm</type><kernel>" VIRTKIT_QEMU_TEST_GUEST "</kernel></os>"
+                    "<devices><serial type='pty'/><console type='pty'/><memballoon model='none'/></devices></domain>");
+    const CliResult started = sandbox.run({"-c", uri, "define " + file + "; start con-vm"});
+    INFO(started.err);
+    REQUIRE(started.exitCode == 0);
+    struct Destroy {
+        const CliSandbox &sandbox;
+        const std::string &uri;
+        ~Destroy() { sandbox.run({"-c", uri, "destroy", "con-vm"}); }
+    } destroy{sandbox, uri};
+
+    ConsoleProcess session({"-c", uri, "console", "con-vm"});
+    REQUIRE(session.waitFor("Escape character is ^] (Ctrl + ])\n"));
+    session.send("hello from the host\r");
+    INFO(session.output());
+    CHECK(session.waitFor("HELLO FROM THE HOST", std::chrono::seconds(20)));
+    session.send("\x1d");
+    CHECK(session.wait() == 0);
+    CHECK(contains(sandbox.run({"-c", uri, "domstate", "con-vm"}).out, "running"));
+}
+#endif

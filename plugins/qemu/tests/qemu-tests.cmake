@@ -14,4 +14,8 @@ if(TARGET virtkit-plugin-qemu)
   add_dependencies(qemu-tests virtkit-plugin-qemu)
 endif()
 set_target_properties(qemu-tests PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/tests")
+if(TARGET qemu-test-guest)  # defined in ../CMakeLists.txt
+  add_dependencies(qemu-tests qemu-test-guest)
+  target_compile_definitions(qemu-tests PRIVATE VIRTKIT_QEMU_TEST_GUEST="${VIRTKIT_QEMU_TEST_GUEST}")
+endif()
 catch_discover_tests(qemu-tests TEST_PREFIX "qemu: ")

@@ -59,6 +59,15 @@ void add_controllers(const xmlNode *devices, ArgvBuilder &out);
 void add_disks(const xmlNode *devices, ArgvBuilder &out);
 void add_interfaces(const xmlNode *devices, ArgvBuilder &out);
 void add_character_devices(const xmlNode *devices, ArgvBuilder &out);  // serial, console, channel
+// Each <serial>, <console> and <channel> with the chardev QEMU knows it by,
+// in the order the command line creates them.  Throws what the XML cannot have.
+struct CharacterDevice {
+    const xmlNode *element;
+    enum Role { serial, serial_console_of_first_serial, virtio_console, virtio_channel } role;
+    int number;           // per kind: serial0, console0, channel0...
+    std::string chardev;  // "charserial0", "charconsole0", "charchannel0"
+};
+std::vector<CharacterDevice> character_devices(const xmlNode *devices);
 void add_display(const xmlNode *devices, ArgvBuilder &out);     // graphics, video, input, sound
 void add_misc_devices(const xmlNode *devices, ArgvBuilder &out);  // memballoon, rng, watchdog, panic
 void add_passthrough(const xmlNode *domain, ArgvBuilder &out);  // <qemu:commandline>

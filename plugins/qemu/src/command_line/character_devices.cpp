@@ -3,6 +3,8 @@
 #include <virtkit/error.hpp>
 
 #include "command_line/argv_builder.hpp"
+#include "command_line/command_line.hpp"
+#include "command_line/domain_document.hpp"
 
 namespace virtkit::qemu {
 namespace {
@@ -49,10 +51,8 @@ std::string target_type(const xmlNode *element, const std::string &fallback)
     return target ? xml::attr_or(target, "type", fallback) : fallback;
 }
 
-void add_serial(const xmlNode *serial, ArgvBuilder &out)
+void add_serial(const xmlNode *serial, int number, const std::string &chardev, ArgvBuilder &out)
 {
-    const int number = out.next("serial");
-    const std::string chardev = "charserial" + std::to_string(number);
     std::string kind = target_type(serial, "isa-serial");
     if (kind == "serial")
         kind = "isa-serial";
@@ -67,10 +67,8 @@ void add_serial(const xmlNode *serial, ArgvBuilder &out)
     out.add_device(device);
 }
 
-void add_virtio_port(const xmlNode *element, bool console, const std::string &chardev_prefix, ArgvBuilder &out)
+void add_virtio_port(const xmlNode *element, bool console, int number, const std::string &chardev, ArgvBuilder &out)
 {
-    const int number = out.next(chardev_prefix);
-    const std::string chardev = chardev_prefix + std::to_string(number);
     out.add("-chardev", chardev_for(element, chardev));
     const std::string bus = ensure_controller(out, "virtio-serial", 0);
     JsonOption device("driver", console ? "virtconsole" : "virtserialport");
@@ -89,22 +87,34 @@ void add_virtio_port(const xmlNode *element, bool console, const std::string &ch
 
 }  // namespace
 
-void add_character_devices(const xmlNode *devices, ArgvBuilder &out)
+std::vector<CharacterDevice> character_devices(const xmlNode *devices)
 {
+    std::vector<CharacterDevice> found;
+    int serials_made = 0, consoles_made = 0, channels_made = 0;
+    const auto numbered = [](const char *prefix, int &count) {
+        const int number = count++;
+        return std::pair{number, prefix + std::to_string(number)};
+    };
     const auto serials = xml::children(devices, "serial");
     for (const xmlNode *serial : serials) {
         check_children(serial);
-        add_serial(serial, out);
+        const auto [number, chardev] = numbered("charserial", serials_made);
+        found.push_back({serial, CharacterDevice::serial, number, chardev});
     }
     for (const xmlNode *console : xml::children(devices, "console")) {
         check_children(console);
         const std::string kind = target_type(console, "serial");
         if (kind == "serial") {
-            // libvirt: the first serial console is the first <serial> itself
-            if (serials.empty())
-                add_serial(console, out);
+            // libvirt: a serial console is the first <serial> itself
+            if (serials.empty()) {
+                const auto [number, chardev] = numbered("charserial", serials_made);
+                found.push_back({console, CharacterDevice::serial, number, chardev});
+            } else {
+                found.push_back({console, CharacterDevice::serial_console_of_first_serial, 0, "charserial0"});
+            }
         } else if (kind == "virtio") {
-            add_virtio_port(console, true, "charconsole", out);
+            const auto [number, chardev] = numbered("charconsole", consoles_made);
+            found.push_back({console, CharacterDevice::virtio_console, number, chardev});
         } else {
             throw Error(VIRTKIT_ERR_NO_SUPPORT, "console target type '" + kind + "' is not supported");
         }
@@ -114,8 +124,63 @@ void add_character_devices(const xmlNode *devices, ArgvBuilder &out)
         const std::string kind = target_type(channel, "");
         if (kind != "virtio")
             throw Error(VIRTKIT_ERR_NO_SUPPORT, "channel target type '" + kind + "' is not supported (virtio)");
-        add_virtio_port(channel, false, "charchannel", out);
+        const auto [number, chardev] = numbered("charchannel", channels_made);
+        found.push_back({channel, CharacterDevice::virtio_channel, number, chardev});
     }
+    return found;
+}
+
+void add_character_devices(const xmlNode *devices, ArgvBuilder &out)
+{
+    for (const CharacterDevice &device : character_devices(devices)) {
+        switch (device.role) {
+        case CharacterDevice::serial:
+            add_serial(device.element, device.number, device.chardev, out);
+            break;
+        case CharacterDevice::serial_console_of_first_serial:
+            break;
+        case CharacterDevice::virtio_console:
+        case CharacterDevice::virtio_channel:
+            add_virtio_port(device.element, device.role == CharacterDevice::virtio_console, device.number,
+                            device.chardev, out);
+            break;
+        }
+    }
+}
+
+std::vector<std::string> pty_chardevs(std::string_view domain_xml)
+{
+    const DomainDocument document(domain_xml);
+    std::vector<std::string> found;
+    for (const CharacterDevice &device : character_devices(xml::child(document.root(), "devices")))
+        if (device.role != CharacterDevice::serial_console_of_first_serial &&
+            xml::attr_or(device.element, "type", "pty") == "pty")
+            found.push_back(device.chardev);
+    return found;
+}
+
+std::string with_pty_paths(std::string_view domain_xml, const std::map<std::string, std::string> &pty_by_chardev)
+{
+    const auto x = [](const std::string &text) { return reinterpret_cast<const xmlChar *>(text.c_str()); };
+    DomainDocument document(domain_xml);
+    for (const CharacterDevice &device : character_devices(xml::child(document.root(), "devices"))) {
+        auto *element = const_cast<xmlNode *>(device.element);  // a node of `document`, which is ours
+        const auto path = pty_by_chardev.find(device.chardev);
+        if (xml::attr_or(element, "type", "pty") != "pty" || path == pty_by_chardev.end())
+            continue;
+        auto *source = const_cast<xmlNode *>(xml::child(element, "source"));
+        if (!source) {  // first child, where libvirt writes it
+            source = xmlNewDocNode(element->doc, nullptr, x("source"), nullptr);
+            if (element->children)
+                xmlAddPrevSibling(element->children, source);
+            else
+                xmlAddChild(element, source);
+        }
+        xmlSetProp(source, x("path"), x(path->second));
+        if (xml::name(element) == "console")
+            xmlSetProp(element, x("tty"), x(path->second));
+    }
+    return document.to_string();
 }
 
 }  // namespace virtkit::qemu

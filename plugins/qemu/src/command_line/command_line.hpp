@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,5 +42,12 @@ struct QemuCommandLine {
 // Throws Error: VIRTKIT_ERR_XML for malformed or contradictory XML,
 // VIRTKIT_ERR_NO_SUPPORT for what the driver cannot honour.
 QemuCommandLine build_command_line(std::string_view domain_xml, const CommandLineOptions &options);
+
+// Chardev ids of the XML's pty character devices ("charserial0", ...): what
+// to look up in QMP's query-chardev once QEMU has opened them.
+std::vector<std::string> pty_chardevs(std::string_view domain_xml);
+// The live XML with the pty paths QEMU opened (chardev id -> /dev/pts/N), as
+// libvirt shows them: <source path='/dev/pts/N'/>, and tty='...' on <console>.
+std::string with_pty_paths(std::string_view domain_xml, const std::map<std::string, std::string> &pty_by_chardev);
 
 }  // namespace virtkit::qemu

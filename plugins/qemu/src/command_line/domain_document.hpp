@@ -21,6 +21,7 @@ public:
     explicit DomainDocument(std::string_view xml);
 
     const xmlNode *root() const { return xmlDocGetRootElement(doc_.get()); }
+    xmlNode *root() { return xmlDocGetRootElement(doc_.get()); }
     // Adds <uuid> after <name> (for a definition that came without one).
     void add_uuid(const std::string &uuid);
     // The live XML of a running domain: <domain id='N'> as libvirt writes it,

@@ -161,6 +161,7 @@ void RunningDomain::launch(const DomainDefinition &definition, bool kvm_usable, 
         watch_ = std::make_unique<ProcessWatch>(child_->pid());
         monitor_ = connect_to_started_qemu(*child_, files_.monitor().string(), log_path_, monitor_options(),
                                            std::chrono::steady_clock::now() + 10s);
+        record_pty_paths(pty_chardevs(definition.xml));
         if (!options.leave_paused)
             monitor_->execute("cont", 5s);
     } catch (...) {
@@ -188,6 +189,25 @@ void RunningDomain::launch(const DomainDefinition &definition, bool kvm_usable, 
     }
     if (announce && listener_)
         listener_(VIRTKIT_EVENT_STARTED, libvirt::started_booted);
+}
+
+// What `console` attaches to: the ptys QEMU opened, written into the live XML.
+void RunningDomain::record_pty_paths(const std::vector<std::string> &chardevs)
+{
+    if (chardevs.empty())
+        return;  // no round trip for the common guest without a pty
+    std::map<std::string, std::string> paths;
+    const Poco::Dynamic::Var reply = monitor_->execute("query-chardev", 5s);
+    const auto listed = reply.type() == typeid(Poco::JSON::Array::Ptr) ? reply.extract<Poco::JSON::Array::Ptr>()
+                                                                      : Poco::JSON::Array::Ptr();
+    for (std::size_t i = 0; listed && i < listed->size(); ++i) {
+        const auto chardev = listed->getObject(static_cast<unsigned>(i));
+        const std::string filename = chardev ? chardev->optValue<std::string>("filename", "") : "";
+        if (filename.rfind("pty:", 0) == 0)
+            paths[chardev->optValue<std::string>("label", "")] = filename.substr(4);
+    }
+    const std::lock_guard lock(mutex_);
+    live_.xml = with_pty_paths(live_.xml, paths);
 }
 
 void RunningDomain::adopt(const LiveState &live)

@@ -114,6 +114,7 @@ private:
 
     void launch(const DomainDefinition &definition, bool kvm_usable, std::int32_t id, const StartOptions &options);
     void adopt(const LiveState &live);
+    void record_pty_paths(const std::vector<std::string> &chardevs);
     void open_monitor(std::unique_ptr<QmpClient> monitor);
     QmpClient::Options monitor_options();
     void on_event(const QmpEvent &event);
