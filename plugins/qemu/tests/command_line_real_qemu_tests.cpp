@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <map>
 
 #include <virtkit/error.hpp>
 
@@ -78,4 +79,44 @@ TEST_CASE("real QEMU accepts a generated command line with a device of every cla
     client.reset();
     qemu.kill_and_reap();
     CHECK(qemu.has_exited());
+}
+
+TEST_CASE("real QEMU builds the NUMA cells of the XML: a memory backend per cell and each vCPU in its node",
+          "[qemu][qemu-real][argv][numa]")
+{
+    const TempDir dir;
+    const std::string xml =
+        "<domain type='qemu'><name>numa</name><uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>"
+        "<memory unit='MiB'>64</memory><vcpu>3</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os>"
+        "<cpu><numa><cell id='1' cpus='1-2' memory='24' unit='MiB' memAccess='shared'/>"
+        "<cell id='0' cpus='0' memory='40' unit='MiB'/></numa></cpu><devices/></domain>";
+    CommandLineOptions options;
+    options.monitor_socket = dir.file("qmp.sock");
+    ChildProcess qemu = ChildProcess::spawn(build_command_line(xml, options).argv(), {"", dir.file("qemu.log"), {}});
+    std::optional<QmpClient> client;
+    try {
+        client.emplace(UnixStream::connect(options.monitor_socket, 5s), QmpClient::Options{});
+    } catch (const virtkit::Error &e) {
+        std::ifstream in(dir.file("qemu.log"));
+        FAIL("QEMU refused the command line: " << e.what() << "\n" << std::string(std::istreambuf_iterator<char>(in), {}));
+    }
+    std::map<std::string, std::pair<std::int64_t, bool>> backends;  // id -> size, shared
+    const Poco::JSON::Array::Ptr memdevs = as_array(client->execute("query-memdev", 5s));
+    for (const auto &memdev : *memdevs) {
+        const auto object = memdev.extract<Poco::JSON::Object::Ptr>();
+        backends[object->getValue<std::string>("id")] = {object->getValue<std::int64_t>("size"),
+                                                         object->getValue<bool>("share")};
+    }
+    CHECK(backends == std::map<std::string, std::pair<std::int64_t, bool>>{{"ram-node0", {40ll << 20, false}},
+                                                                          {"ram-node1", {24ll << 20, true}}});
+    std::map<std::int64_t, std::int64_t> node_of_cpu;
+    const Poco::JSON::Array::Ptr cpus = as_array(client->execute("query-cpus-fast", 5s));
+    for (const auto &cpu : *cpus) {
+        const auto object = cpu.extract<Poco::JSON::Object::Ptr>();
+        node_of_cpu[object->getValue<std::int64_t>("cpu-index")] =
+            object->getObject("props")->getValue<std::int64_t>("node-id");
+    }
+    CHECK(node_of_cpu == std::map<std::int64_t, std::int64_t>{{0, 0}, {1, 1}, {2, 1}});
+    client.reset();
+    qemu.kill_and_reap();
 }

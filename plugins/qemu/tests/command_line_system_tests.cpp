@@ -125,8 +125,56 @@ TEST_CASE("CPU modes map as libvirt's do, and host-passthrough needs KVM", "[qem
           std::vector<std::string>{"host"});
     CHECK(values_of(args_for(domain_xml("", "<cpu mode='host-model'/>")), "-cpu") == std::vector<std::string>{"max"});
     CHECK(error_code_for(domain_xml("", "<cpu mode='host-passthrough'/>")) == VIRTKIT_ERR_NO_SUPPORT);
-    CHECK(error_code_for(domain_xml("", "<cpu><numa><cell id='0' cpus='0' memory='1'/></numa></cpu>")) ==
-          VIRTKIT_ERR_NO_SUPPORT);
+}
+
+namespace {
+std::string numa_xml(const std::string &cells, const std::string &vcpus = "4")
+{
+    return "<domain type='qemu'><name>numa</name><uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>"
+           "<memory unit='MiB'>1</memory><vcpu>" + vcpus + "</vcpu><os><type machine='pc'>hvm</type></os>"
+           "<cpu><numa>" + cells + "</numa></cpu><devices/></domain>";
+}
+}  // namespace
+
+TEST_CASE("NUMA cells become memory backends and -numa nodes in id order, and their sum is the memory",
+          "[qemu][argv][numa]")
+{
+    const auto args = args_for(numa_xml("<cell id='1' cpus='2-3' memory='100' unit='MiB' memAccess='shared'>"
+                                        "<distances><sibling id='0' value='21'/><sibling id='1' value='10'/></distances>"
+                                        "</cell>"
+                                        "<cell id='0' cpus='0,1' memory='109550' unit='KiB'/>"));
+    // 109550 KiB rounds up to 107 MiB, as libvirt rounds cells to whole MiB: 107 + 100 MiB in all
+    CHECK(values_of(args, "-m") == std::vector<std::string>{"size=211968k"});
+    CHECK(values_of(args, "-numa") == std::vector<std::string>{"node,nodeid=0,cpus=0-1,memdev=ram-node0",
+                                                               "node,nodeid=1,cpus=2-3,memdev=ram-node1",
+                                                               "dist,src=1,dst=0,val=21", "dist,src=1,dst=1,val=10"});
+    const auto objects = json_values_of(args, "-object");
+    REQUIRE(objects.size() == 2);
+    CHECK(objects[0]->getValue<std::string>("qom-type") == "memory-backend-ram");
+    CHECK(objects[0]->getValue<std::int64_t>("size") == 107ll << 20);
+    CHECK(objects[1]->getValue<std::string>("qom-type") == "memory-backend-memfd");
+    CHECK(objects[1]->getValue<bool>("share"));
+    CHECK(objects[1]->getValue<std::int64_t>("size") == 100ll << 20);
+    // a cell without CPUs, and split ranges with an exclusion
+    CHECK(values_of(args_for(numa_xml("<cell cpus='0-3,^1' memory='64' unit='MiB'/><cell memory='64' unit='MiB'/>")),
+                    "-numa") == std::vector<std::string>{"node,nodeid=0,cpus=0,cpus=2-3,memdev=ram-node0",
+                                                         "node,nodeid=1,memdev=ram-node1"});
+}
+
+TEST_CASE("NUMA cells that cannot be built are refused with the reason", "[qemu][argv][numa]")
+{
+    CHECK_THAT(error_text_for(numa_xml("<cell cpus='0-4' memory='64' unit='MiB'/>")), Contains("vCPU 4"));
+    CHECK_THAT(error_text_for(numa_xml("<cell cpus='0-1' memory='64'/><cell cpus='1-2' memory='64'/>")),
+               Contains("two <numa> cells"));
+    CHECK_THAT(error_text_for(numa_xml("<cell id='0' memory='64'/><cell id='0' memory='64'/>")), Contains("two cells"));
+    CHECK_THAT(error_text_for(numa_xml("<cell id='0' memory='64'/><cell id='2' memory='64'/>")), Contains("from 0 to 1"));
+    CHECK_THAT(error_text_for(numa_xml("<cell cpus='0' memory='64' memAccess='weird'/>")), Contains("memAccess"));
+    CHECK_THAT(error_text_for(numa_xml("<cell cpus='3-1' memory='64'/>")), Contains("bad range"));
+    CHECK_THAT(error_text_for(numa_xml("<cell memory='64'><distances><sibling id='5' value='20'/></distances></cell>")),
+               Contains("distance"));
+    CHECK(error_code_for(numa_xml("<cell memory='64'><cache level='1'/></cell>")) == VIRTKIT_ERR_NO_SUPPORT);
+    CHECK(error_code_for(numa_xml("<cell memory='64' discard='yes'/>")) == VIRTKIT_ERR_NO_SUPPORT);
+    CHECK(error_code_for(numa_xml("")) == VIRTKIT_ERR_XML);
 }
 
 TEST_CASE("a KVM domain is refused where KVM is not usable, and uses -accel kvm where it is", "[qemu][argv]")

@@ -52,7 +52,8 @@ std::uint64_t parse_address_number(const std::string &text, const std::string &w
 // A signed decimal integer (clock adjustments).
 std::int64_t parse_signed(const std::string &text, const std::string &what);
 // A <memory>-style value with its unit attribute, in KiB.
-std::uint64_t parse_kib(const xmlNode *element);
+// From the text, or from `value_attribute` (<cell memory='...' unit='...'>).
+std::uint64_t parse_kib(const xmlNode *element, const char *value_attribute = nullptr);
 
 void add_system(const xmlNode *domain, ArgvBuilder &out);       // machine, cpu, memory, os, clock...
 void add_controllers(const xmlNode *devices, ArgvBuilder &out);

@@ -102,10 +102,11 @@ std::int64_t parse_signed(const std::string &text, const std::string &what)
     return value;
 }
 
-std::uint64_t parse_kib(const xmlNode *element)
+std::uint64_t parse_kib(const xmlNode *element, const char *value_attribute)
 {
-    const std::string what = xml::where(element);
-    const std::uint64_t value = parse_number(xml::text(element), what);
+    const std::string what = xml::where(element) + (value_attribute ? std::string(" ") + value_attribute : "");
+    const std::uint64_t value =
+        parse_number(value_attribute ? xml::attr_or(element, value_attribute, "") : xml::text(element), what);
     std::string unit = xml::attr_or(element, "unit", "KiB");
     std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::tolower(c); });
     struct Unit {

@@ -1,6 +1,8 @@
 // The machine itself: name, uuid, machine type, accelerator, CPU, memory,
 // vCPUs, firmware and boot, features, clock and lifecycle actions.
 #include <ctime>
+#include <map>
+#include <set>
 
 #include <virtkit/error.hpp>
 
@@ -82,7 +84,7 @@ std::string cpu_model(const xmlNode *cpu, bool kvm, std::vector<std::string> &fl
 {
     if (!cpu)
         return flags.empty() ? "" : "qemu64";
-    xml::allow_only(cpu, {"model", "feature", "topology"});
+    xml::allow_only(cpu, {"model", "feature", "topology", "numa"});
     const std::string mode = xml::attr_or(cpu, "mode", "custom");
     if (mode == "host-passthrough" || mode == "maximum") {
         if (!kvm && mode == "host-passthrough")
@@ -144,12 +146,113 @@ std::string smp(const xmlNode *domain)
     return option.str();
 }
 
-std::string memory(const xmlNode *domain)
+// libvirt's cpuset syntax ("0-3,8,^2") -> the sorted set of CPUs.
+std::set<std::uint64_t> parse_cpuset(const std::string &text, const std::string &what)
+{
+    std::set<std::uint64_t> cpus;
+    std::size_t at = 0;
+    while (at <= text.size()) {
+        const std::size_t comma = std::min(text.find(',', at), text.size());
+        std::string item = text.substr(at, comma - at);
+        at = comma + 1;
+        const bool exclude = !item.empty() && item.front() == '^';
+        if (exclude)
+            item.erase(0, 1);
+        const std::size_t dash = item.find('-');
+        const std::uint64_t first = parse_number(item.substr(0, dash), what);
+        const std::uint64_t last = dash == std::string::npos ? first : parse_number(item.substr(dash + 1), what);
+        if (last < first || last - first > 4096)
+            throw Error(VIRTKIT_ERR_XML, what + " has a bad range '" + item + "'");
+        for (std::uint64_t cpu = first; cpu <= last; ++cpu)
+            exclude ? (void)cpus.erase(cpu) : (void)cpus.insert(cpu);
+    }
+    return cpus;
+}
+
+// <cpu><numa>: one memory backend and one -numa node per cell, in id order,
+// cell sizes rounded up to whole MiB as libvirt does; distances as -numa dist.
+// Returns the guest's total memory in KiB (the sum of the cells), 0 without cells.
+std::uint64_t add_numa(const xmlNode *domain, std::uint64_t vcpus, ArgvBuilder &out)
+{
+    const xmlNode *numa = xml::child(xml::child(domain, "cpu"), "numa");
+    if (!numa)
+        return 0;
+    xml::allow_only(numa, {"cell"});
+    std::map<std::uint64_t, const xmlNode *> cells;
+    std::uint64_t position = 0;
+    for (const xmlNode *cell : xml::children(numa, "cell")) {
+        xml::allow_only(cell, {"distances"});
+        const std::uint64_t id = xml::attr(cell, "id") ? parse_number(*xml::attr(cell, "id"), "<numa><cell id>") : position;
+        ++position;
+        if (!cells.emplace(id, cell).second)
+            throw Error(VIRTKIT_ERR_XML, "<numa> has two cells with id " + std::to_string(id));
+    }
+    if (cells.empty())
+        throw Error(VIRTKIT_ERR_XML, "<numa> needs at least one <cell>");
+    if (cells.rbegin()->first != cells.size() - 1)
+        throw Error(VIRTKIT_ERR_XML, "<numa> cell ids must run from 0 to " + std::to_string(cells.size() - 1));
+    std::uint64_t total_kib = 0;
+    std::set<std::uint64_t> placed;
+    for (const auto &[id, cell] : cells) {
+        const std::string node = "ram-node" + std::to_string(id);
+        const std::uint64_t kib = (parse_kib(cell, "memory") + 1023) / 1024 * 1024;
+        if (kib == 0)
+            throw Error(VIRTKIT_ERR_XML, "<numa><cell id='" + std::to_string(id) + "'> needs memory");
+        total_kib += kib;
+        const std::string access = xml::attr_or(cell, "memAccess", "default");
+        if (xml::is_yes(xml::attr(cell, "discard")))
+            throw Error(VIRTKIT_ERR_NO_SUPPORT, "<numa><cell discard='yes'> needs file-backed memory, which is not supported");
+        if (access == "shared") {  // memfd: shareable (vhost-user) without a file under the state dir
+            out.add("-object", JsonOption("qom-type", "memory-backend-memfd").add("id", node)
+                                   .add_bool("share", true).add("size", static_cast<std::int64_t>(kib * 1024)).str());
+        } else if (access == "default" || access == "private") {
+            out.add("-object", JsonOption("qom-type", "memory-backend-ram").add("id", node)
+                                   .add("size", static_cast<std::int64_t>(kib * 1024)).str());
+        } else {
+            throw Error(VIRTKIT_ERR_XML, "<numa><cell memAccess='" + access + "'> is not shared or private");
+        }
+        KeyValueOption option("node");
+        option.add("nodeid", id);
+        if (const auto text = xml::attr(cell, "cpus")) {
+            const auto cpus = parse_cpuset(*text, "<numa><cell cpus>");
+            for (const std::uint64_t cpu : cpus) {
+                if (cpu >= vcpus)
+                    throw Error(VIRTKIT_ERR_XML, "<numa><cell cpus> names vCPU " + std::to_string(cpu) +
+                                                     " of a guest with " + std::to_string(vcpus));
+                if (!placed.insert(cpu).second)
+                    throw Error(VIRTKIT_ERR_XML, "vCPU " + std::to_string(cpu) + " is in two <numa> cells");
+            }
+            // contiguous runs, each its own cpus= as QEMU takes several
+            for (auto it = cpus.begin(); it != cpus.end();) {
+                auto last = it;
+                while (std::next(last) != cpus.end() && *std::next(last) == *last + 1)
+                    ++last;
+                option.add("cpus", *it == *last ? std::to_string(*it) : std::to_string(*it) + "-" + std::to_string(*last));
+                it = std::next(last);
+            }
+        }
+        option.add("memdev", node);
+        out.add("-numa", option.str());
+    }
+    for (const auto &[id, cell] : cells)
+        for (const xmlNode *sibling : xml::children(xml::child(cell, "distances"), "sibling")) {
+            const std::uint64_t to = parse_number(xml::attr_or(sibling, "id", ""), "<distances><sibling id>");
+            const std::uint64_t value = parse_number(xml::attr_or(sibling, "value", ""), "<distances><sibling value>");
+            if (!cells.count(to) || value < 10 || value > 255 || (to == id) != (value == 10))
+                throw Error(VIRTKIT_ERR_XML, "<numa> distance from cell " + std::to_string(id) + " to " +
+                                                 std::to_string(to) + " must name a cell and be 10 (itself) or 11-255");
+            out.add("-numa", KeyValueOption("dist").add("src", id).add("dst", to).add("val", value).str());
+        }
+    return total_kib;
+}
+
+// -m; with NUMA cells their sum is the guest's memory, as in libvirt.
+std::string memory(const xmlNode *domain, std::uint64_t numa_kib)
 {
     const xmlNode *memory = xml::child(domain, "memory");
-    if (!memory)
+    if (!memory && !numa_kib)
         throw Error(VIRTKIT_ERR_XML, "the domain has no <memory>");
-    const std::uint64_t kib = parse_kib(memory);
+    const std::uint64_t kib = numa_kib ? numa_kib : parse_kib(memory);
     if (const xmlNode *current = xml::child(domain, "currentMemory"); current && parse_kib(current) > kib)
         throw Error(VIRTKIT_ERR_XML, "<currentMemory> is larger than <memory>");
     KeyValueOption option;
@@ -373,8 +476,17 @@ void add_system(const xmlNode *domain, ArgvBuilder &out)
         }
         out.add("-cpu", cpu.str());
     }
-    out.add("-m", memory(domain));
+    std::vector<std::string> numa_args;
+    std::uint64_t numa_kib = 0;
+    {
+        ArgvBuilder numa(out.options);
+        const xmlNode *vcpu = xml::child(domain, "vcpu");
+        numa_kib = add_numa(domain, vcpu ? parse_number(xml::text(vcpu), "<vcpu>") : 1, numa);
+        numa_args = std::move(numa.args);
+    }
+    out.add("-m", memory(domain, numa_kib));
     out.add("-smp", smp(domain));
+    out.args.insert(out.args.end(), numa_args.begin(), numa_args.end());
     out.add("-uuid", *uuid);
     out.args.insert(out.args.end(), clock_args.begin(), clock_args.end());
     add_lifecycle_actions(domain, out);
