@@ -5,7 +5,9 @@
 #pragma once
 
 #include <functional>
+#include <cstdint>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +45,8 @@ struct QemuCommandLine {
 // VIRTKIT_ERR_NO_SUPPORT for what the driver cannot honour.
 QemuCommandLine build_command_line(std::string_view domain_xml, const CommandLineOptions &options);
 
+// <vcpu cpuset='...'>: the host CPUs QEMU's threads are pinned to (empty: no pinning).
+std::set<std::uint64_t> host_cpuset(std::string_view domain_xml);
 // Chardev ids of the XML's pty character devices ("charserial0", ...): what
 // to look up in QMP's query-chardev once QEMU has opened them.
 std::vector<std::string> pty_chardevs(std::string_view domain_xml);

@@ -115,12 +115,40 @@ std::string cpu_model(const xmlNode *cpu, bool kvm, std::vector<std::string> &fl
     return *model;
 }
 
+// libvirt's cpuset syntax ("0-3,8,^2") -> the sorted set of CPUs.
+std::set<std::uint64_t> parse_cpuset(const std::string &text, const std::string &what)
+{
+    constexpr std::uint64_t max_cpus = 1024;  // CPU_SETSIZE: what sched_setaffinity takes here
+    std::set<std::uint64_t> cpus;
+    std::size_t at = 0;
+    while (at <= text.size()) {
+        const std::size_t comma = std::min(text.find(',', at), text.size());
+        std::string item = text.substr(at, comma - at);
+        at = comma + 1;
+        const bool exclude = !item.empty() && item.front() == '^';
+        if (exclude)
+            item.erase(0, 1);
+        const std::size_t dash = item.find('-');
+        const std::uint64_t first = parse_number(item.substr(0, dash), what);
+        const std::uint64_t last = dash == std::string::npos ? first : parse_number(item.substr(dash + 1), what);
+        if (last < first || last >= max_cpus)
+            throw Error(VIRTKIT_ERR_XML, what + " has a bad range '" + item + "' (CPUs 0-" +
+                                             std::to_string(max_cpus - 1) + ")");
+        for (std::uint64_t cpu = first; cpu <= last; ++cpu)
+            exclude ? (void)cpus.erase(cpu) : (void)cpus.insert(cpu);
+    }
+    return cpus;
+}
+
 std::string smp(const xmlNode *domain)
 {
     const xmlNode *vcpu = xml::child(domain, "vcpu");
     const std::uint64_t max = vcpu ? parse_number(xml::text(vcpu), "<vcpu>") : 1;
-    if (vcpu && xml::attr(vcpu, "cpuset"))
-        throw Error(VIRTKIT_ERR_NO_SUPPORT, "<vcpu cpuset=...> (host CPU pinning) is not supported yet");
+    if (vcpu && xml::attr_or(vcpu, "placement", "static") != "static")
+        throw Error(VIRTKIT_ERR_NO_SUPPORT, "<vcpu placement='" + xml::attr_or(vcpu, "placement", "") +
+                                                "'> is not supported (static, with cpuset)");
+    if (vcpu && xml::attr(vcpu, "cpuset"))  // applied to QEMU's threads once it runs (see host_cpuset)
+        parse_cpuset(*xml::attr(vcpu, "cpuset"), "<vcpu cpuset>");
     const std::uint64_t current = vcpu && xml::attr(vcpu, "current")
                                       ? parse_number(*xml::attr(vcpu, "current"), "<vcpu current>")
                                       : max;
@@ -144,29 +172,6 @@ std::string smp(const xmlNode *domain)
         option.add("dies", dies);
     option.add("cores", cores).add("threads", threads);
     return option.str();
-}
-
-// libvirt's cpuset syntax ("0-3,8,^2") -> the sorted set of CPUs.
-std::set<std::uint64_t> parse_cpuset(const std::string &text, const std::string &what)
-{
-    std::set<std::uint64_t> cpus;
-    std::size_t at = 0;
-    while (at <= text.size()) {
-        const std::size_t comma = std::min(text.find(',', at), text.size());
-        std::string item = text.substr(at, comma - at);
-        at = comma + 1;
-        const bool exclude = !item.empty() && item.front() == '^';
-        if (exclude)
-            item.erase(0, 1);
-        const std::size_t dash = item.find('-');
-        const std::uint64_t first = parse_number(item.substr(0, dash), what);
-        const std::uint64_t last = dash == std::string::npos ? first : parse_number(item.substr(dash + 1), what);
-        if (last < first || last - first > 4096)
-            throw Error(VIRTKIT_ERR_XML, what + " has a bad range '" + item + "'");
-        for (std::uint64_t cpu = first; cpu <= last; ++cpu)
-            exclude ? (void)cpus.erase(cpu) : (void)cpus.insert(cpu);
-    }
-    return cpus;
 }
 
 // <cpu><numa>: one memory backend and one -numa node per cell, in id order,
@@ -492,6 +497,14 @@ void add_system(const xmlNode *domain, ArgvBuilder &out)
     add_lifecycle_actions(domain, out);
     add_power_management(xml::child(domain, "pm"), out);
     out.args.insert(out.args.end(), firmware_args.begin(), firmware_args.end());
+}
+
+std::set<std::uint64_t> host_cpuset(std::string_view domain_xml)
+{
+    const DomainDocument document(domain_xml);
+    const xmlNode *vcpu = xml::child(document.root(), "vcpu");
+    const auto cpuset = vcpu ? xml::attr(vcpu, "cpuset") : std::nullopt;
+    return cpuset ? parse_cpuset(*cpuset, "<vcpu cpuset>") : std::set<std::uint64_t>{};
 }
 
 }  // namespace virtkit::qemu

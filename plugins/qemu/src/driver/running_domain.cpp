@@ -15,6 +15,7 @@
 #include "command_line/command_line.hpp"
 #include "command_line/domain_document.hpp"
 #include "driver/libvirt_states.hpp"
+#include "process/cpu_affinity.hpp"
 #include "qmp/monitor_connect.hpp"
 
 namespace virtkit::qemu {
@@ -162,6 +163,8 @@ void RunningDomain::launch(const DomainDefinition &definition, bool kvm_usable, 
         monitor_ = connect_to_started_qemu(*child_, files_.monitor().string(), log_path_, monitor_options(),
                                            std::chrono::steady_clock::now() + 10s);
         record_pty_paths(pty_chardevs(definition.xml));
+        if (const auto cpus = host_cpuset(definition.xml); !cpus.empty())
+            pin_process_threads(child_->pid(), cpus);  // before any guest code runs
         if (!options.leave_paused)
             monitor_->execute("cont", 5s);
     } catch (...) {
