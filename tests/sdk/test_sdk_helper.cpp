@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <virtkit/error.hpp>
 #include <virtkit/sdk.hpp>
 
 namespace {
@@ -54,6 +55,20 @@ struct FakeHost {
     }
 };
 
+// A driver's own error type, as a real driver has one: derived from the SDK's
+// error (which is virtkit::Error), with extra detail of its own.
+class HypervisorFault : public Error {
+public:
+    HypervisorFault(const std::string &fault, const std::string &message)
+        : Error(VIRTKIT_ERR_OPERATION_FAILED, message), fault_(fault)
+    {
+    }
+    const std::string &fault() const { return fault_; }
+
+private:
+    std::string fault_;
+};
+
 class SampleConnection : public Connection {
 public:
     DomainIdent lookupByName(const std::string &name) override { return {name, kUuid, 3}; }
@@ -66,6 +81,10 @@ public:
             throw std::runtime_error("disk on fire");
         if (uuid == "int")
             throw 7;
+        if (uuid == "own")
+            throw HypervisorFault("HostBusy", "the hypervisor refused: host is busy");
+        if (uuid == "core")
+            throw virtkit::Error(VIRTKIT_ERR_NO_DOMAIN, "no domain with UUID 'core'");
         emitLifecycle({"vm", uuid, 1}, VIRTKIT_EVENT_STARTED, 0);
     }
 };
@@ -84,6 +103,12 @@ public:
 class FailingDriver : public Driver {
 public:
     explicit FailingDriver(Host host) : Driver(host) { throw Error(VIRTKIT_ERR_CONFIG, "setting 'socket' is missing"); }
+    std::unique_ptr<SampleConnection> open(const std::string &, uint32_t) { return nullptr; }
+};
+
+class FaultingDriver : public Driver {
+public:
+    explicit FaultingDriver(Host host) : Driver(host) { throw HypervisorFault("NoHost", "no hypervisor answers"); }
     std::unique_ptr<SampleConnection> open(const std::string &, uint32_t) { return nullptr; }
 };
 
@@ -158,6 +183,27 @@ TEST_CASE("a driver's exceptions become error codes at the boundary", "[sdk]")
     const virtkit_error foreign = startError(c, "int");
     CHECK(foreign.code == VIRTKIT_ERR_INTERNAL);
     CHECK_THAT(std::string(foreign.message), Catch::Contains("non-standard exception in domain_start"));
+}
+
+TEST_CASE("a driver's own error type keeps its exact code and message across the C ABI", "[sdk]")
+{
+    FakeHost host;
+    const OpenConnection c(initPlugin<SampleDriver>(host));
+
+    const virtkit_error own = startError(c, "own");
+    CHECK(own.code == VIRTKIT_ERR_OPERATION_FAILED);
+    CHECK(std::string(own.message) == "the hypervisor refused: host is busy");
+
+    // what in-tree drivers throw from code shared with the C++ API
+    const virtkit_error core = startError(c, "core");
+    CHECK(core.code == VIRTKIT_ERR_NO_DOMAIN);
+    CHECK(std::string(core.message) == "no domain with UUID 'core'");
+
+    int32_t rc = 0;
+    virtkit_error init{};
+    CHECK(initPlugin<FaultingDriver>(host, &rc, &init) == nullptr);
+    CHECK(rc == VIRTKIT_ERR_OPERATION_FAILED);
+    CHECK(std::string(init.message) == "no hypervisor answers");
 }
 
 TEST_CASE("an out struct is never written past the caller's struct_size", "[sdk]")

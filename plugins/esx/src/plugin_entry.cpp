@@ -1,10 +1,7 @@
 // The C-ABI glue, and the only file that knows about it: adapts
 // EsxConnection to virtkit/sdk.hpp, which fills the C tables and catches
-// every exception at the boundary.  virtkit::Error becomes sdk::Error here so
-// each error keeps its code.
+// every exception at the boundary; a virtkit::Error keeps its code there.
 #include <virtkit/sdk.hpp>
-
-#include <virtkit/error.hpp>
 
 #include "driver/esx_connection.hpp"
 
@@ -13,96 +10,68 @@ namespace {
 using virtkit::esx::vsphere::DomainSummary;
 using virtkit::esx::vsphere::EsxConnection;
 
-template <typename Call>
-auto keeping_codes(Call &&call) -> decltype(call())
-{
-    try {
-        return call();
-    } catch (const virtkit::Error &e) {
-        throw virtkit::sdk::Error(e.code(), e.what());
-    }
-}
-
 virtkit::sdk::DomainIdent ident(const DomainSummary &s) { return {s.name, s.uuid, s.id}; }
 
 class Connection : public virtkit::sdk::Connection {
 public:
     Connection(const std::string &uri, const virtkit::sdk::Host &host)
-        : impl_(keeping_codes([&] {
-              return std::make_unique<EsxConnection>(
-                  uri,
-                  [this](const DomainSummary &domain, virtkit_lifecycle_event type, int32_t detail) {
-                      emitLifecycle(ident(domain), type, detail);
-                  },
-                  [host](const std::string &message) { host.warn(message); });
-          }))
+        : impl_(std::make_unique<EsxConnection>(
+              uri,
+              [this](const DomainSummary &domain, virtkit_lifecycle_event type, int32_t detail) {
+                  emitLifecycle(ident(domain), type, detail);
+              },
+              [host](const std::string &message) { host.warn(message); }))
     {
     }
 
-    std::string hostname() override { return keeping_codes([&] { return impl_->hostname(); }); }
-    uint64_t hypervisorVersion() override { return keeping_codes([&] { return impl_->hypervisorVersion(); }); }
+    std::string hostname() override { return impl_->hostname(); }
+    uint64_t hypervisorVersion() override { return impl_->hypervisorVersion(); }
 
     virtkit::sdk::DomainIdent lookupByName(const std::string &name) override
     {
-        return keeping_codes([&] { return ident(impl_->lookupByName(name)); });
+        return ident(impl_->lookupByName(name));
     }
     virtkit::sdk::DomainIdent lookupByUuid(const std::string &uuid) override
     {
-        return keeping_codes([&] { return ident(impl_->lookupByUuid(uuid)); });
+        return ident(impl_->lookupByUuid(uuid));
     }
-    virtkit::sdk::DomainIdent lookupById(int32_t id) override
-    {
-        return keeping_codes([&] { return ident(impl_->lookupById(id)); });
-    }
+    virtkit::sdk::DomainIdent lookupById(int32_t id) override { return ident(impl_->lookupById(id)); }
     std::vector<virtkit::sdk::DomainIdent> listDomains(uint32_t flags) override
     {
-        return keeping_codes([&] {
-            std::vector<virtkit::sdk::DomainIdent> result;
-            for (const DomainSummary &s : impl_->list(flags))
-                result.push_back(ident(s));
-            return result;
-        });
+        std::vector<virtkit::sdk::DomainIdent> result;
+        for (const DomainSummary &s : impl_->list(flags))
+            result.push_back(ident(s));
+        return result;
     }
-    virtkit::sdk::DomainIdent defineXml(const std::string &xml, uint32_t) override
-    {
-        return keeping_codes([&] { return ident(impl_->define(xml)); });
-    }
-    void domainUndefine(const std::string &uuid, uint32_t) override { keeping_codes([&] { impl_->undefine(uuid); }); }
-    void domainStart(const std::string &uuid, uint32_t) override { keeping_codes([&] { impl_->start(uuid); }); }
-    void domainShutdown(const std::string &uuid, uint32_t) override { keeping_codes([&] { impl_->shutdown(uuid); }); }
-    void domainReboot(const std::string &uuid, uint32_t) override { keeping_codes([&] { impl_->reboot(uuid); }); }
-    void domainDestroy(const std::string &uuid, uint32_t) override { keeping_codes([&] { impl_->destroy(uuid); }); }
-    void domainSuspend(const std::string &uuid) override { keeping_codes([&] { impl_->suspend(uuid); }); }
-    void domainResume(const std::string &uuid) override { keeping_codes([&] { impl_->resume(uuid); }); }
-    std::string domainXml(const std::string &uuid, uint32_t) override
-    {
-        return keeping_codes([&] { return impl_->xml(uuid); });
-    }
+    virtkit::sdk::DomainIdent defineXml(const std::string &xml, uint32_t) override { return ident(impl_->define(xml)); }
+    void domainUndefine(const std::string &uuid, uint32_t) override { impl_->undefine(uuid); }
+    void domainStart(const std::string &uuid, uint32_t) override { impl_->start(uuid); }
+    void domainShutdown(const std::string &uuid, uint32_t) override { impl_->shutdown(uuid); }
+    void domainReboot(const std::string &uuid, uint32_t) override { impl_->reboot(uuid); }
+    void domainDestroy(const std::string &uuid, uint32_t) override { impl_->destroy(uuid); }
+    void domainSuspend(const std::string &uuid) override { impl_->suspend(uuid); }
+    void domainResume(const std::string &uuid) override { impl_->resume(uuid); }
+    std::string domainXml(const std::string &uuid, uint32_t) override { return impl_->xml(uuid); }
     virtkit::sdk::DomainInfo domainInfo(const std::string &uuid) override
     {
-        return keeping_codes([&] {
-            const auto status = impl_->status(uuid);
-            virtkit::sdk::DomainInfo info;
-            info.state = status.state;
-            info.reason = status.reason;
-            info.persistent = true;
-            info.maxMemKiB = status.memoryKiB;
-            info.memoryKiB = status.memoryKiB;
-            info.vcpus = status.vcpus;
-            return info;
-        });
+        const auto status = impl_->status(uuid);
+        virtkit::sdk::DomainInfo info;
+        info.state = status.state;
+        info.reason = status.reason;
+        info.persistent = true;
+        info.maxMemKiB = status.memoryKiB;
+        info.memoryKiB = status.memoryKiB;
+        info.vcpus = status.vcpus;
+        return info;
     }
-    bool domainAutostart(const std::string &uuid) override
-    {
-        return keeping_codes([&] { return impl_->autostart(uuid); });
-    }
+    bool domainAutostart(const std::string &uuid) override { return impl_->autostart(uuid); }
     std::string domainXmlFromNative(const std::string &format, const std::string &native) override
     {
-        return keeping_codes([&] { return impl_->xmlFromNative(format, native); });
+        return impl_->xmlFromNative(format, native);
     }
     std::string domainXmlToNative(const std::string &format, const std::string &xml) override
     {
-        return keeping_codes([&] { return impl_->xmlToNative(format, xml); });
+        return impl_->xmlToNative(format, xml);
     }
 
 private:

@@ -1,7 +1,6 @@
 // The C-ABI glue, and the only file that knows about it: adapts
 // LxcConnection to virtkit/sdk.hpp, which fills the C tables and catches
-// every exception at the boundary.  virtkit::Error becomes sdk::Error here so
-// each error keeps its code.
+// every exception at the boundary; a virtkit::Error keeps its code there.
 #include <virtkit/sdk.hpp>
 
 #include <virtkit/error.hpp>
@@ -16,31 +15,19 @@ namespace {
 using virtkit::lxc::DomainSummary;
 using virtkit::lxc::LxcConnection;
 
-template <typename Call>
-auto keeping_codes(Call &&call) -> decltype(call())
-{
-    try {
-        return call();
-    } catch (const virtkit::Error &e) {
-        throw virtkit::sdk::Error(e.code(), e.what());
-    }
-}
-
 virtkit::sdk::DomainIdent ident(const DomainSummary &summary) { return {summary.name, summary.uuid, summary.id}; }
 
 class Connection : public virtkit::sdk::Connection {
 public:
     explicit Connection(const std::string &uri)
-        : impl_(keeping_codes([&] {
-              return std::make_unique<LxcConnection>(
-                  uri, [this](const std::string &name, const std::string &uuid, std::int32_t type, std::int32_t detail) {
-                      emitLifecycle({name, uuid, -1}, static_cast<virtkit_lifecycle_event>(type), detail);
-                  });
-          }))
+        : impl_(std::make_unique<LxcConnection>(
+              uri, [this](const std::string &name, const std::string &uuid, std::int32_t type, std::int32_t detail) {
+                  emitLifecycle({name, uuid, -1}, static_cast<virtkit_lifecycle_event>(type), detail);
+              }))
     {
     }
 
-    std::string capabilities() override { return keeping_codes([&] { return impl_->capabilities_xml(); }); }
+    std::string capabilities() override { return impl_->capabilities_xml(); }
     std::string hostname() override
     {
         char name[256] = {};
@@ -48,96 +35,57 @@ public:
             throw virtkit::sdk::Error(VIRTKIT_ERR_SYSTEM, "cannot read the host name");
         return name;
     }
-    uint64_t hypervisorVersion() override { return keeping_codes([&] { return impl_->hypervisor_version(); }); }
+    uint64_t hypervisorVersion() override { return impl_->hypervisor_version(); }
 
     virtkit::sdk::DomainIdent lookupByName(const std::string &name) override
     {
-        return keeping_codes([&] { return ident(impl_->lookup_by_name(name)); });
+        return ident(impl_->lookup_by_name(name));
     }
     virtkit::sdk::DomainIdent lookupByUuid(const std::string &uuid) override
     {
-        return keeping_codes([&] { return ident(impl_->lookup_by_uuid(uuid)); });
+        return ident(impl_->lookup_by_uuid(uuid));
     }
-    virtkit::sdk::DomainIdent lookupById(int32_t id) override
-    {
-        return keeping_codes([&] { return ident(impl_->lookup_by_id(id)); });
-    }
+    virtkit::sdk::DomainIdent lookupById(int32_t id) override { return ident(impl_->lookup_by_id(id)); }
     std::vector<virtkit::sdk::DomainIdent> listDomains(uint32_t flags) override
     {
-        return keeping_codes([&] {
-            std::vector<virtkit::sdk::DomainIdent> result;
-            for (const DomainSummary &s : impl_->list(flags))
-                result.push_back(ident(s));
-            return result;
-        });
+        std::vector<virtkit::sdk::DomainIdent> result;
+        for (const DomainSummary &s : impl_->list(flags))
+            result.push_back(ident(s));
+        return result;
     }
 
-    virtkit::sdk::DomainIdent defineXml(const std::string &xml, uint32_t) override
-    {
-        return keeping_codes([&] { return ident(impl_->define(xml)); });
-    }
-    void domainUndefine(const std::string &uuid, uint32_t) override
-    {
-        keeping_codes([&] { impl_->undefine(uuid); });
-    }
-    void domainStart(const std::string &uuid, uint32_t) override
-    {
-        keeping_codes([&] { impl_->start(uuid); });
-    }
-    void domainShutdown(const std::string &uuid, uint32_t) override
-    {
-        keeping_codes([&] { impl_->shutdown(uuid); });
-    }
-    void domainDestroy(const std::string &uuid, uint32_t) override
-    {
-        keeping_codes([&] { impl_->destroy(uuid); });
-    }
-    void domainSuspend(const std::string &uuid) override
-    {
-        keeping_codes([&] { impl_->suspend(uuid); });
-    }
-    void domainResume(const std::string &uuid) override
-    {
-        keeping_codes([&] { impl_->resume(uuid); });
-    }
-    std::string domainXml(const std::string &uuid, uint32_t) override
-    {
-        return keeping_codes([&] { return impl_->xml(uuid); });
-    }
+    virtkit::sdk::DomainIdent defineXml(const std::string &xml, uint32_t) override { return ident(impl_->define(xml)); }
+    void domainUndefine(const std::string &uuid, uint32_t) override { impl_->undefine(uuid); }
+    void domainStart(const std::string &uuid, uint32_t) override { impl_->start(uuid); }
+    void domainShutdown(const std::string &uuid, uint32_t) override { impl_->shutdown(uuid); }
+    void domainDestroy(const std::string &uuid, uint32_t) override { impl_->destroy(uuid); }
+    void domainSuspend(const std::string &uuid) override { impl_->suspend(uuid); }
+    void domainResume(const std::string &uuid) override { impl_->resume(uuid); }
+    std::string domainXml(const std::string &uuid, uint32_t) override { return impl_->xml(uuid); }
     virtkit::sdk::DomainInfo domainInfo(const std::string &uuid) override
     {
-        return keeping_codes([&] {
-            const auto status = impl_->status(uuid);
-            virtkit::sdk::DomainInfo info;
-            info.state = status.state;
-            info.reason = status.reason;
-            info.persistent = true;
-            info.maxMemKiB = status.memory_kib;
-            info.memoryKiB = status.memory_kib;
-            info.vcpus = status.vcpus;
-            info.cpuTimeNs = status.cpu_time_ns;
-            return info;
-        });
+        const auto status = impl_->status(uuid);
+        virtkit::sdk::DomainInfo info;
+        info.state = status.state;
+        info.reason = status.reason;
+        info.persistent = true;
+        info.maxMemKiB = status.memory_kib;
+        info.memoryKiB = status.memory_kib;
+        info.vcpus = status.vcpus;
+        info.cpuTimeNs = status.cpu_time_ns;
+        return info;
     }
-    bool domainAutostart(const std::string &uuid) override
-    {
-        return keeping_codes([&] { return impl_->autostart(uuid); });
-    }
-    void domainSetAutostart(const std::string &uuid, bool enabled) override
-    {
-        keeping_codes([&] { impl_->set_autostart(uuid, enabled); });
-    }
+    bool domainAutostart(const std::string &uuid) override { return impl_->autostart(uuid); }
+    void domainSetAutostart(const std::string &uuid, bool enabled) override { impl_->set_autostart(uuid, enabled); }
     std::string domainXmlFromNative(const std::string &format, const std::string &native) override
     {
-        return keeping_codes([&] {
-            if (format != "lxc-tools")
-                throw virtkit::Error(VIRTKIT_ERR_NO_SUPPORT,
-                                     "native format '" + format + "' is not supported; the lxc driver reads lxc-tools");
-            const auto converted = virtkit::lxc::domain_xml_from_lxc_config(native);
-            for (const std::string &warning : converted.warnings)
-                host().warn(warning);
-            return converted.xml;
-        });
+        if (format != "lxc-tools")
+            throw virtkit::Error(VIRTKIT_ERR_NO_SUPPORT,
+                                 "native format '" + format + "' is not supported; the lxc driver reads lxc-tools");
+        const auto converted = virtkit::lxc::domain_xml_from_lxc_config(native);
+        for (const std::string &warning : converted.warnings)
+            host().warn(warning);
+        return converted.xml;
     }
 
 private:

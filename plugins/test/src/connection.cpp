@@ -1,7 +1,8 @@
 #include "connection.hpp"
 
-#include <cctype>
 #include <mutex>
+
+#include <virtkit/sdk_uri.hpp>
 
 #include "plugin_error.hpp"
 
@@ -14,26 +15,6 @@ constexpr const char *kUsage = "use test:///default or test:///ABSOLUTE/PATH.xml
 [[noreturn]] void refuse(const std::string &uri, const std::string &why)
 {
     throw PluginError(VIRTKIT_ERR_NO_CONNECT, "cannot open '" + uri + "': " + why + "; " + kUsage);
-}
-
-std::string percentDecoded(const std::string &text, const std::string &uri)
-{
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] != '%') {
-            out += text[i];
-            continue;
-        }
-        if (i + 2 >= text.size() || !std::isxdigit(static_cast<unsigned char>(text[i + 1])) ||
-            !std::isxdigit(static_cast<unsigned char>(text[i + 2])))
-            refuse(uri, "the path has a malformed %-escape");
-        const char decoded = static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
-        if (decoded == '\0')
-            refuse(uri, "the path contains %00");
-        out += decoded;
-        i += 2;
-    }
-    return out;
 }
 
 // The decoded absolute path of test:///PATH; libvirt ignores the query.
@@ -53,10 +34,12 @@ std::string pathOf(const std::string &uri)
     const std::string host = rest.substr(0, slash);
     if (!host.empty())
         refuse(uri, "the test driver takes no host ('" + host + "')");
-    const std::string path = slash == std::string::npos ? "" : percentDecoded(rest.substr(slash), uri);
-    if (path.empty() || path == "/")
+    const auto path = sdk::percentDecoded(slash == std::string::npos ? "" : rest.substr(slash));
+    if (!path)
+        refuse(uri, "the path has a malformed %-escape or a %00");
+    if (path->empty() || *path == "/")
         refuse(uri, "no path given");
-    return path;
+    return *path;
 }
 
 std::shared_ptr<DriverState> sharedDefaultState(const virtkit_host_services &host)

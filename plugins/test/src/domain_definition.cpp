@@ -4,9 +4,10 @@
 #include <cctype>
 #include <limits>
 
+#include <virtkit/sdk_uuid.hpp>
+
 #include "numbers.hpp"
 #include "plugin_error.hpp"
-#include "uuid.hpp"
 
 namespace virtkit::testdriver {
 
@@ -96,13 +97,13 @@ std::string readOrAddUuid(xmlNode *domain)
 {
     if (xmlNode *node = childElement(domain, "uuid")) {
         const std::string text = textOf(node);
-        const auto uuid = canonicalUuid(text);
+        const auto uuid = sdk::canonicalUuid(text);
         if (!uuid)
             xmlError("malformed <uuid> '" + text + "'");
         xmlNodeSetContent(node, BAD_CAST uuid->c_str());
         return *uuid;
     }
-    const std::string uuid = randomUuid();
+    const std::string uuid = sdk::randomUuid();
     xmlNode *node = xmlNewDocNode(domain->doc, nullptr, BAD_CAST "uuid", BAD_CAST uuid.c_str());
     xmlNode *name = childElement(domain, "name");
     if (!node || !(name ? xmlAddNextSibling(name, node) : xmlAddChild(domain, node)))

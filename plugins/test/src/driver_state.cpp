@@ -2,8 +2,9 @@
 
 #include <algorithm>
 
+#include <virtkit/sdk_uuid.hpp>
+
 #include "plugin_error.hpp"
-#include "uuid.hpp"
 
 namespace virtkit::testdriver {
 
@@ -46,7 +47,7 @@ void DriverState::detach(virtkit_conn *conn)
 
 DriverState::Domains::iterator DriverState::find(const std::string &uuid)
 {
-    const auto canonical = canonicalUuid(uuid);
+    const auto canonical = sdk::canonicalUuid(uuid);
     if (!canonical)
         throw PluginError(VIRTKIT_ERR_INVALID_ARG, quoted(uuid) + " is not a valid UUID");
     const auto it = domains_.find(*canonical);

@@ -1,7 +1,8 @@
 #include "domain_store.hpp"
 
 #include <cstdlib>
-#include <random>
+
+#include <virtkit/sdk_uuid.hpp>
 
 namespace hello {
 namespace {
@@ -53,19 +54,6 @@ const char *stateName(int32_t state)
     }
 }
 
-std::string randomUuid()
-{
-    std::random_device device;
-    std::uniform_int_distribution<int> nibble(0, 15);
-    std::string uuid;
-    for (int i = 0; i < 32; i++) {
-        if (i == 8 || i == 12 || i == 16 || i == 20)
-            uuid += '-';
-        uuid += "0123456789abcdef"[i == 12 ? 4 : nibble(device)];
-    }
-    return uuid;
-}
-
 }  // namespace
 
 DomainIdent DomainStore::define(const std::string &xml, const Announce &announce)
@@ -78,7 +66,7 @@ DomainIdent DomainStore::define(const std::string &xml, const Announce &announce
     d.ident.name = elementText(xml, "name");
     d.ident.uuid = elementText(xml, "uuid");
     if (d.ident.uuid.empty())
-        d.ident.uuid = randomUuid();
+        d.ident.uuid = virtkit::sdk::randomUuid();
     d.xml = xml;
     d.info.state = VIRTKIT_DOMAIN_SHUTOFF;
     d.info.memoryKiB = d.info.maxMemKiB = memoryKiB(xml);

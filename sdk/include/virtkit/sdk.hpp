@@ -19,16 +19,19 @@
 //     class overrides; every other slot stays NULL, which the core reports as
 //     "not supported" (detected at compile time, no stubs);
 //   - catches every exception at the boundary and turns it into a
-//     virtkit_error: sdk::Error keeps its code, anything else becomes
+//     virtkit_error: sdk::Error (which is virtkit::Error) and any class
+//     derived from it keep their code, anything else becomes
 //     VIRTKIT_ERR_INTERNAL naming the operation;
 //   - allocates returned strings and lists and frees them again;
 //   - writes out-structs no larger than the caller's struct_size;
 //   - defines the one exported symbol, virtkit_plugin_entry, and its descriptor.
 // What it does not do: serialise calls.  The host may call one connection
 // from several threads; guard shared state yourself.  sdk/README.md has the
-// whole guide.
+// whole guide.  <virtkit/sdk_uri.hpp> and <virtkit/sdk_uuid.hpp> parse
+// driver URIs and UUIDs.
 #pragma once
 
+#include <virtkit/error.hpp>
 #include <virtkit/plugin.h>
 
 #include <algorithm>
@@ -48,15 +51,11 @@
 
 namespace virtkit::sdk {
 
-// Throw this from a driver to report a specific error code.
-class Error : public std::runtime_error {
-public:
-    Error(int32_t code, const std::string &message) : std::runtime_error(message), code_(code) {}
-    int32_t code() const noexcept { return code_; }
-
-private:
-    int32_t code_;
-};
+// Throw this (or a class derived from it) from a driver to report a specific
+// error code.  It is the header-only virtkit::Error of <virtkit/error.hpp>, the
+// type the C++ API throws too, so a driver's own code and the helper speak one
+// error type and nothing converts between two.
+using Error = ::virtkit::Error;
 
 struct DomainIdent {
     std::string name;

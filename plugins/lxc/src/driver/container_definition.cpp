@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
 #include <linux/capability.h>
 
 #include <virtkit/error.hpp>
+#include <virtkit/sdk_uuid.hpp>
 
 #include "xml/xml_document.hpp"
 
@@ -25,16 +25,6 @@ constexpr std::array<const char *, 41> capability_names = {
 // container must not turn (kernel modules, clock, raw I/O, audit and MAC policy).
 constexpr std::array<int, 6> default_dropped = {CAP_SYS_MODULE, CAP_SYS_TIME, CAP_SYS_RAWIO, CAP_AUDIT_CONTROL,
                                                 CAP_MAC_OVERRIDE, CAP_MAC_ADMIN};
-
-std::string canonical_uuid(std::string uuid)
-{
-    uuid.erase(std::remove(uuid.begin(), uuid.end(), '-'), uuid.end());
-    std::transform(uuid.begin(), uuid.end(), uuid.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (uuid.size() != 32 || uuid.find_first_not_of("0123456789abcdef") != std::string::npos)
-        throw Error(VIRTKIT_ERR_XML, "<uuid> is not a UUID");
-    return uuid.substr(0, 8) + "-" + uuid.substr(8, 4) + "-" + uuid.substr(12, 4) + "-" + uuid.substr(16, 4) + "-" +
-           uuid.substr(20);
-}
 
 std::uint64_t number(const std::string &text, const std::string &where)
 {
@@ -288,23 +278,6 @@ std::uint64_t to_kib(const std::string &text, const std::string &unit, const std
     throw Error(VIRTKIT_ERR_XML, where + " has an unknown unit '" + unit + "'");
 }
 
-std::string new_uuid()
-{
-    std::array<unsigned char, 16> bytes{};
-    std::ifstream random("/dev/urandom", std::ios::binary);
-    if (!random.read(reinterpret_cast<char *>(bytes.data()), bytes.size()))
-        throw Error(VIRTKIT_ERR_SYSTEM, "cannot read /dev/urandom for a new UUID");
-    bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);
-    bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
-    std::string hex;
-    for (const unsigned char b : bytes) {
-        constexpr char digits[] = "0123456789abcdef";
-        hex += digits[b >> 4];
-        hex += digits[b & 15];
-    }
-    return canonical_uuid(hex);
-}
-
 ContainerDefinition ContainerDefinition::parse(const std::string &text)
 {
     XmlDocument document(text);
@@ -324,10 +297,13 @@ ContainerDefinition ContainerDefinition::parse(const std::string &text)
         throw Error(VIRTKIT_ERR_XML, "a container needs a <name> of 1-63 bytes without '/', quotes or blanks "
                                      "(it is also the hostname)");
     if (const auto uuid = xml::child_text(domain, "uuid")) {
-        def.uuid = canonical_uuid(*uuid);
+        const auto canonical = sdk::canonicalUuid(*uuid);
+        if (!canonical)
+            throw Error(VIRTKIT_ERR_XML, "<uuid> '" + *uuid + "' is not a UUID");
+        def.uuid = *canonical;
         def.xml = text;
     } else {
-        def.uuid = new_uuid();
+        def.uuid = sdk::randomUuid();
         xmlNode *element = xmlNewNode(nullptr, reinterpret_cast<const xmlChar *>("uuid"));
         xmlNodeSetContent(element, reinterpret_cast<const xmlChar *>(def.uuid.c_str()));
         xmlAddNextSibling(xml::child(domain, "name"), element);

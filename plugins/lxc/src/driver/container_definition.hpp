@@ -67,7 +67,6 @@ struct ContainerDefinition {
     static ContainerDefinition parse(const std::string &xml);
 };
 
-std::string new_uuid();
 // A size element (<memory unit='MiB'>2</memory>, <source usage= units=>) in KiB.
 std::uint64_t to_kib(const std::string &number, const std::string &unit, const std::string &where);
 

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include <virtkit/error.hpp>
+#include <virtkit/sdk_uuid.hpp>
 
 #include "driver/container_definition.hpp"
 
@@ -414,7 +415,7 @@ private:
                 throw Error(VIRTKIT_ERR_NO_SUPPORT, "network type '" + n.type + "' (lxc.net." + std::to_string(index) +
                                                         ".type) has no domain XML form");
         const std::uint64_t memory = hard_limit_ ? hard_limit_ : 65536;
-        std::string x = "<domain type='lxc'>\n  <name>" + escaped(name_) + "</name>\n  <uuid>" + new_uuid() +
+        std::string x = "<domain type='lxc'>\n  <name>" + escaped(name_) + "</name>\n  <uuid>" + sdk::randomUuid() +
                         "</uuid>\n  <memory unit='KiB'>" + std::to_string(memory) +
                         "</memory>\n  <currentMemory unit='KiB'>" + std::to_string(memory) + "</currentMemory>\n";
         if (!blkio_weight_.empty() || !blkio_.empty()) {

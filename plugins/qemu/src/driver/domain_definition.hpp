@@ -19,6 +19,4 @@ struct DomainDefinition {
     static DomainDefinition parse(const std::string &xml, bool kvm_usable);
 };
 
-std::string new_uuid();
-
 }  // namespace virtkit::qemu

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <virtkit/error.hpp>
+#include <virtkit/sdk_uri.hpp>
 
 namespace virtkit::qemu {
 namespace {
@@ -14,54 +15,20 @@ std::filesystem::path env_dir(const char *variable, const std::filesystem::path 
     return value && *value == '/' ? std::filesystem::path(value) : fallback;
 }
 
-std::string percent_decoded(const std::string &text)
-{
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-            std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-            out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
-            i += 2;
-        } else {
-            out += text[i];
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 StatePaths StatePaths::from_uri(const std::string &uri)
 {
-    const std::string prefix = "qemu:///";
-    if (uri.rfind(prefix, 0) != 0)
-        throw Error(VIRTKIT_ERR_INVALID_ARG, "URI '" + uri + "' is not a local qemu:/// URI");
-    const std::string rest = uri.substr(prefix.size());
-    const auto question = rest.find('?');
-    const std::string path = rest.substr(0, question);
-    const std::string query = question == std::string::npos ? "" : rest.substr(question + 1);
-
-    if (path == "system" || path == "session") {
-        if (!query.empty())
-            throw Error(VIRTKIT_ERR_INVALID_ARG, "URI '" + uri + "' takes no parameters");
-        if (path == "system")
-            return {"/var/lib/virtkit/qemu", "/run/virtkit/qemu", "/var/cache/virtkit/qemu"};
-        const char *home = std::getenv("HOME");
-        const std::filesystem::path home_dir = home && *home ? home : "/";
-        return {env_dir("XDG_CONFIG_HOME", home_dir / ".config") / "virtkit" / "qemu",
-                env_dir("XDG_RUNTIME_DIR", home_dir / ".cache" / "virtkit" / "run") / "virtkit" / "qemu",
-                env_dir("XDG_CACHE_HOME", home_dir / ".cache") / "virtkit" / "qemu"};
-    }
-    if (path == "embed") {
-        if (query.rfind("root=", 0) != 0 || query.find('&') != std::string::npos)
-            throw Error(VIRTKIT_ERR_INVALID_ARG, "URI '" + uri + "' needs exactly one parameter, root=DIR");
-        const std::filesystem::path root = percent_decoded(query.substr(5));
-        if (!root.is_absolute())
-            throw Error(VIRTKIT_ERR_INVALID_ARG, "the embed root in '" + uri + "' must be an absolute path");
-        return {root / "state", root / "run", root / "cache"};
-    }
-    throw Error(VIRTKIT_ERR_INVALID_ARG,
-                "URI '" + uri + "' names no qemu instance; use qemu:///system, qemu:///session or qemu:///embed?root=DIR");
+    const sdk::LocalInstance instance = sdk::localInstance(uri, "qemu", {"system", "session"});
+    if (instance.name == "embed")
+        return {instance.embedRoot / "state", instance.embedRoot / "run", instance.embedRoot / "cache"};
+    if (instance.name == "system")
+        return {"/var/lib/virtkit/qemu", "/run/virtkit/qemu", "/var/cache/virtkit/qemu"};
+    const char *home = std::getenv("HOME");
+    const std::filesystem::path home_dir = home && *home ? home : "/";
+    return {env_dir("XDG_CONFIG_HOME", home_dir / ".config") / "virtkit" / "qemu",
+            env_dir("XDG_RUNTIME_DIR", home_dir / ".cache" / "virtkit" / "run") / "virtkit" / "qemu",
+            env_dir("XDG_CACHE_HOME", home_dir / ".cache") / "virtkit" / "qemu"};
 }
 
 void StatePaths::create_directories() const
