@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include <virtkit/error.hpp>
+#include <virtkit/sdk_uri.hpp>
 
 namespace virtkit::esx::vsphere {
 
@@ -15,19 +16,10 @@ namespace {
 
 std::string percentDecode(const std::string &uri, const std::string &text)
 {
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] != '%') {
-            out += text[i];
-            continue;
-        }
-        if (i + 2 >= text.size() || !std::isxdigit(static_cast<unsigned char>(text[i + 1])) ||
-            !std::isxdigit(static_cast<unsigned char>(text[i + 2])))
-            bad(uri, "bad percent escape in '" + text + "'");
-        out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
-        i += 2;
-    }
-    return out;
+    auto decoded = sdk::percentDecoded(text);
+    if (!decoded)
+        bad(uri, "bad percent escape in '" + text + "'");
+    return *decoded;
 }
 
 bool flag(const std::string &uri, const std::string &key, const std::string &value)
