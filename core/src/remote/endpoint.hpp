@@ -1,21 +1,15 @@
 // Where a remote Connection talks to virtkitd, worked out from the URI
 // (libvirt's meaning of +unix/+tls/+tcp/+ssh and ?socket=, ?pkipath=,
-// ?no_verify=, ?keyfile=, ?command=), and the HTTP channel to it.
+// ?no_verify=, ?keyfile=, ?command=).  Deciding needs only the URI, the config
+// and the file system, so it stays in the core; talking (channel.hpp) is in
+// the remote driver library.
 #pragma once
 
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include <virtkit/config.hpp>
 #include <virtkit/uri.hpp>
-
-namespace Poco::Net {
-class HTTPClientSession;
-class WebSocket;
-}  // namespace Poco::Net
 
 namespace virtkit::remote {
 
@@ -47,33 +41,5 @@ std::optional<Endpoint> explicitEndpoint(const Uri &uri, const Config &config, b
 // For a local qemu/lxc system or session URI: the daemon's socket if one
 // exists and accepts a connection now.  test:/// URIs stay in-process, as in libvirt.
 std::optional<Endpoint> localDaemonEndpoint(const Uri &uri, const Config &config, bool readOnly);
-
-// HTTP/1.1 conversations with the daemon: kept-alive sessions are reused, and a
-// request that finds them all busy (a migration's Perform still running while
-// jobStats polls) opens another, so calls on one Connection run in parallel.
-class Channel {
-public:
-    explicit Channel(Endpoint endpoint);
-    ~Channel();
-
-    struct Reply {
-        int status = 0;
-        std::string body;
-    };
-    // Throws Error(NO_CONNECT) when the daemon cannot be reached.  A request
-    // that may not have reached the daemon is retried once only if `idempotent`.
-    Reply request(const std::string &method, const std::string &path, const std::string &body, bool idempotent);
-    // A WebSocket upgrade on a fresh connection (events).
-    std::unique_ptr<Poco::Net::WebSocket> openWebSocket(const std::string &path);
-    const Endpoint &endpoint() const { return endpoint_; }
-
-private:
-    std::unique_ptr<Poco::Net::HTTPClientSession> connect() const;
-    std::string hostHeader() const;
-
-    const Endpoint endpoint_;
-    std::mutex mutex_;
-    std::vector<std::unique_ptr<Poco::Net::HTTPClientSession>> idle_;  // at most kMaxIdle kept
-};
 
 }  // namespace virtkit::remote

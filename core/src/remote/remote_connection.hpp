@@ -1,7 +1,13 @@
-// The remote Connection: every call is one HTTP request to virtkitd, every
-// error comes back as the same virtkit::Error (code and message) the daemon's
-// driver raised.  Private to the core; Connection::open creates it.
+// A Connection served by virtkitd.  The core needs only which endpoint it took
+// (routeOf) and to hand it a peer-to-peer migration; the implementation, HTTP
+// over Poco Net/NetSSL and OpenSSL, lives in its own library,
+// libvirtkit-remote.so (core/remote/), installed beside libvirtkit-core and
+// loaded on the first URI that goes to a daemon.  Every other program (a
+// local `virtkit list`) never pays for loading and relocating those libraries.
 #pragma once
+
+#include <memory>
+#include <string>
 
 #include <virtkit/connection.hpp>
 #include <virtkit/migration.hpp>
@@ -10,83 +16,32 @@
 
 namespace virtkit::remote {
 
-class RemoteConnection final : public Connection {
+class RemoteConnection : public Connection {
 public:
-    // Asks the daemon to open endpoint.driverUri; throws its error if it cannot.
+    // Loads the remote driver library (once per process; never unloaded, like
+    // plugins) and asks the daemon at `endpoint` to open endpoint.driverUri.
+    // Without the library: Error(NO_CONNECT) "remote driver not installed: ...".
     static std::shared_ptr<Connection> open(Context &ctx, const std::string &clientUri, Endpoint endpoint);
-    RemoteConnection(Context &ctx, std::string uri, Endpoint endpoint);
-    ~RemoteConnection() override;
+    ~RemoteConnection() override;  // out of line: the type_info lives in the core, for dynamic_cast
 
-    const Endpoint &endpoint() const { return channel_.endpoint(); }
-    const std::string &uri() const override { return uri_; }
-    const std::string &driverName() const override { return driver_; }
-    bool readOnly() const override { return channel_.endpoint().readOnly; }
-    void close() override;
-
-    std::string capabilities() override;
-    std::string hostname() override;
-    uint64_t hypervisorVersion() override;
-
-    std::vector<DomainRef> listDomains(uint32_t flags) override;
-    DomainRef lookupByName(const std::string &name) override;
-    DomainRef lookupByUuid(const std::string &uuid) override;
-    DomainRef lookupById(int id) override;
-    DomainRef defineXml(const std::string &xml) override;
-    DomainRef createXml(const std::string &xml) override;
-
-    void domainStart(const std::string &uuid) override;
-    void domainShutdown(const std::string &uuid, uint32_t flags) override;
-    void domainReboot(const std::string &uuid, uint32_t flags) override;
-    void domainDestroy(const std::string &uuid, uint32_t flags) override;
-    void domainSuspend(const std::string &uuid) override;
-    void domainResume(const std::string &uuid) override;
-    void domainUndefine(const std::string &uuid) override;
-    std::string domainXml(const std::string &uuid, uint32_t flags) override;
-    DomainInfo domainInfo(const std::string &uuid) override;
-    bool domainAutostart(const std::string &uuid) override;
-    void domainSetAutostart(const std::string &uuid, bool on) override;
-
-    std::string domainXmlFromNative(const std::string &format, const std::string &native) override;
-    std::string domainXmlToNative(const std::string &format, const std::string &xml) override;
-
-    std::string monitorCommand(const std::string &uuid, const std::string &command, uint32_t flags) override;
-    std::string domainCapabilities(const std::string &emulator, const std::string &arch, const std::string &machine,
-                                   const std::string &virttype) override;
-    std::string jobStats(const std::string &uuid, uint32_t flags) override;
-    void abortJob(const std::string &uuid, uint32_t flags) override;
-    MigrationStep migrateBegin(const std::string &uuid, const std::string &params, uint32_t flags) override;
-    MigrationStep migratePrepare(const std::string &params, const std::string &cookie, uint32_t flags) override;
-    MigrationStep migratePerform(const std::string &uuid, const std::string &params, const std::string &cookie,
-                                 uint32_t flags) override;
-    MigrationStep migrateFinish(const std::string &params, const std::string &cookie, uint32_t flags,
-                                bool cancelled) override;
-    void migrateConfirm(const std::string &uuid, const std::string &params, const std::string &cookie,
-                        uint32_t flags, bool cancelled) override;
-    void migrateStartPostcopy(const std::string &uuid, uint32_t flags) override;
-    void migrateSetMaxSpeed(const std::string &uuid, uint64_t bandwidth, uint32_t flags) override;
-    uint64_t migrateGetMaxSpeed(const std::string &uuid, uint32_t flags) override;
-
-    EventBus::Subscription subscribe(EventFilter filter, EventBus::Handler handler) override;
-
+    virtual const Endpoint &endpoint() const = 0;
     // migrate --p2p with this connection as the source: the source's daemon runs
     // virtkit::migratePeerToPeer itself (POST .../domains/{uuid}/migrate).
-    MigrationResult migratePeerToPeer(const std::string &uuid, const std::string &destUri,
-                                      const MigrateParams &params, uint32_t flags);
-
-private:
-    // Sends one request under /1.0/connections/<driver uri>; returns the body
-    // of a 2xx reply, throws the decoded Error otherwise.
-    std::string call(const std::string &method, const std::string &subPath, const std::string &body = "");
-    std::string domainPath(const std::string &uuid, const std::string &rest = "") const;
-    void requireWritable(const char *op) const;
-    void domainAction(const char *op, const std::string &uuid, const std::string &action, uint32_t flags = 0);
-
-    Context &ctx_;
-    const std::string uri_;
-    std::string driver_;
-    const std::string base_;  // /1.0/connections/<encoded driver uri>
-    Channel channel_;
-    bool closed_ = false;
+    virtual MigrationResult migratePeerToPeer(const std::string &uuid, const std::string &destUri,
+                                              const MigrateParams &params, uint32_t flags) = 0;
 };
 
+// What libvirtkit-remote.so hands the core.  Core and library come from one
+// build, so C++ types cross; `version` catches a library of another build.
+struct RemoteDriver {
+    const char *version;  // the library's VIRTKIT_VERSION
+    std::shared_ptr<Connection> (*open)(Context &ctx, const std::string &clientUri, Endpoint endpoint);
+};
+
+inline constexpr const char *kRemoteDriverFile = "libvirtkit-remote.so";
+inline constexpr const char *kRemoteDriverEntry = "virtkit_remote_driver";
+
 }  // namespace virtkit::remote
+
+// The library's one exported symbol.
+extern "C" const virtkit::remote::RemoteDriver *virtkit_remote_driver();
