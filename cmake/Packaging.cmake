@@ -44,7 +44,11 @@ function(_virtkit_configure_packaging)
   set(CPACK_COMPONENT_CLI_DEPENDS core)
   set(CPACK_COMPONENT_DAEMON_DESCRIPTION
       "virtkitd: owns the driver connections and serves them over UNIX sockets and TLS (systemd units included)")
-  set(CPACK_COMPONENT_DAEMON_DEPENDS core)
+  set(CPACK_COMPONENT_REMOTE_DESCRIPTION
+      "virtkit remote driver: reaches virtkitd over its UNIX sockets, TLS, TCP or ssh (loaded on demand by the core)")
+  set(CPACK_COMPONENT_REMOTE_DEPENDS core)
+  set(CPACK_DEBIAN_REMOTE_PACKAGE_SECTION libs)
+  set(CPACK_COMPONENT_DAEMON_DEPENDS core remote)  # p2p migration speaks to the other daemon
   set(CPACK_DEBIAN_DAEMON_PACKAGE_SECTION admin)
   set(CPACK_COMPONENT_SDK_DESCRIPTION
       "virtkit driver SDK: plugin ABI headers, C++ helper, CMake and pkg-config files, examples, virtkit-driver-check")

@@ -49,12 +49,18 @@ TEST_CASE("cpack makes one Debian package per component and the CLI finds exactl
     for (const auto &entry : fs::directory_iterator(work / "debs"))
         if (entry.path().extension() == ".deb")
             packages[field(entry.path(), "Package")] = entry.path();
-    for (const char *name : {"virtkit-core", "virtkit-cli", "virtkit-sdk", "virtkit-plugin-test"})
+    for (const char *name : {"virtkit-core", "virtkit-cli", "virtkit-sdk", "virtkit-remote", "virtkit-plugin-test"})
         REQUIRE(packages.count(name) == 1);
 
     CHECK_THAT(field(packages["virtkit-core"], "Provides"), Catch::Contains("virtkit-plugin-abi-1"));
     CHECK_THAT(field(packages["virtkit-cli"], "Depends"), Catch::Contains("virtkit-core"));
     CHECK_THAT(field(packages["virtkit-sdk"], "Depends"), Catch::Contains("virtkit-core"));
+    CHECK_THAT(field(packages["virtkit-remote"], "Depends"), Catch::Contains("virtkit-core"));
+    // dpkg-shlibdeps: Poco Net/NetSSL (and through them OpenSSL) are dependencies of the remote package alone
+    CHECK_THAT(field(packages["virtkit-remote"], "Depends"), Catch::Contains("libpoconetssl"));
+    CHECK_THAT(field(packages["virtkit-core"], "Depends"), !Catch::Contains("libpoconet"));
+    if (packages.count("virtkit-daemon"))
+        CHECK_THAT(field(packages["virtkit-daemon"], "Depends"), Catch::Contains("virtkit-remote"));
     std::set<std::string> allPlugins;
     std::vector<fs::path> allPluginDebs;
     for (const auto &[name, deb] : packages)
