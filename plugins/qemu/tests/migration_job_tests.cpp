@@ -3,6 +3,10 @@
 // process re-derives from its saved phase and query-migrate.
 #include <catch2/catch.hpp>
 
+#include <condition_variable>
+#include <future>
+#include <mutex>
+
 #include <Poco/JSON/Parser.h>
 
 #include <virtkit/error.hpp>
@@ -184,6 +188,7 @@ TEST_CASE("a restarted process re-derives the job from its saved phase and query
         {S::source, P::begin3, false, Q::none, A::drop_job, P::none},
         {S::source, P::perform3, false, Q::active, A::cancel_and_resume, P::perform3},
         {S::source, P::perform3, false, Q::postcopy_active, A::cancel_and_resume, P::perform3},
+        {S::source, P::perform3, false, Q::completed, A::wait_for_confirm, P::perform3},
         {S::source, P::perform3_done, false, Q::postcopy_active, A::keep_unattended, P::postcopy_failed},
         {S::source, P::perform3_done, false, Q::postcopy_paused, A::keep_postcopy_failed, P::postcopy_failed},
         {S::source, P::perform3_done, false, Q::completed, A::wait_for_confirm, P::perform3_done},
@@ -202,6 +207,25 @@ TEST_CASE("a restarted process re-derives the job from its saved phase and query
         CHECK(host.job.restore(row.saved, postcopy, row.destination_started, row.qemu) == row.action);
         CHECK(host.job.snapshot().phase == row.phase_after);
     }
+
+    // A pre-copy the source QEMU completed while Perform was still waiting
+    // (the manager was killed): the destination holds a whole paused copy
+    // nobody will start, but this host cannot see it.  Never resumed
+    // blindly: paused as the migration's, a new migration refused naming the
+    // way out, and domjobabort (QMP side) may roll back.
+    Recorded completed(MigrationSide::source, VIRTKIT_DOMAIN_PAUSED, lm::paused_migration);
+    REQUIRE(completed.job.restore(P::perform3, VIRTKIT_MIGRATE_LIVE, false, Q::completed) == A::wait_for_confirm);
+    CHECK(completed.job.snapshot().completed_unconfirmed);
+    CHECK(completed.job.snapshot().running_at_start);  // paused by the migration: a rollback resumes it
+    CHECK(completed.job.snapshot().state == VIRTKIT_DOMAIN_PAUSED);
+    CHECK(completed.job.snapshot().reason == lm::paused_migration);
+    CHECK(completed.events.empty());
+    CHECK_THROWS_WITH(completed.job.start(P::begin3, VIRTKIT_MIGRATE_LIVE), Catch::Contains("domjobabort"));
+    CHECK(MigrationJob::parse_saved_state(completed.job.saved_state()).phase == P::perform3);  // same answer again
+    // a domain the user had paused before the migration is not resumed by a rollback
+    Recorded user_paused(MigrationSide::source, VIRTKIT_DOMAIN_PAUSED, lm::paused_user);
+    REQUIRE(user_paused.job.restore(P::perform3, VIRTKIT_MIGRATE_LIVE, false, Q::active) == A::cancel_and_resume);
+    CHECK_FALSE(user_paused.job.snapshot().running_at_start);
 
     // an unattended post-copy completes on QEMU's completed, and only then
     Recorded dst(MigrationSide::destination);
@@ -222,6 +246,7 @@ TEST_CASE("the saved live state round-trips the phase, flags and whether the des
     CHECK(saved.phase == P::finish3);
     CHECK(saved.flags == postcopy);
     CHECK(saved.destination_started);
+    CHECK(saved.side == MigrationSide::destination);
     CHECK_THROWS_WITH(MigrationJob::parse_saved_state(R"({"phase": "perform9"})"), Catch::Contains("unknown phase"));
     CHECK_THROWS_WITH(MigrationJob::parse_saved_state("not json"), Catch::Contains("unreadable"));
 }
@@ -271,4 +296,45 @@ TEST_CASE("a completed job names its own side's operation with libvirt's numbers
     const std::string last = src.job.stats_json(true);
     CHECK_THAT(last, Catch::Contains(R"("type":3)"));
     CHECK_THAT(last, Catch::Contains(R"("operation":5)"));
+}
+
+TEST_CASE("a step that waited returns only once the state change that ended its wait was announced", "[migration]")
+{
+    // The monitor's thread feeds postcopy-active, and its announcement (the
+    // domain's paused/postcopy) is held up; Perform's wait must not return
+    // before it lands, or a caller reads the state from before the switch.
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool in_listener = false, release = false, announced = false;
+    MigrationJob job(MigrationSide::source, VIRTKIT_DOMAIN_RUNNING, 1, [&](const DomainStateChange &) {
+        std::unique_lock lock(mutex);
+        in_listener = true;
+        changed.notify_all();
+        changed.wait(lock, [&] { return release; });
+        announced = true;
+    });
+    job.start(P::begin3, postcopy);
+    job.set_phase(P::perform3);
+    auto waiter = std::async(std::launch::async, [&] {
+        job.wait_until([](const JobSnapshot &j) { return j.status == JobStatus::postcopy; },
+                       std::chrono::steady_clock::now() + std::chrono::seconds(30));
+        const std::lock_guard lock(mutex);
+        return announced;
+    });
+    auto monitor_thread = std::async(std::launch::async, [&] { job.on_migration_event(Q::postcopy_active); });
+    {
+        std::unique_lock lock(mutex);
+        REQUIRE(changed.wait_for(lock, std::chrono::seconds(30), [&] { return in_listener; }));
+    }
+    // Without the fix the waiter returns now, with nothing announced; give it
+    // the chance (correct code just waits here), then let the announcement land.
+    waiter.wait_for(std::chrono::milliseconds(300));
+    {
+        const std::lock_guard lock(mutex);
+        release = true;
+    }
+    changed.notify_all();
+    monitor_thread.get();
+    CHECK(waiter.get());
+    CHECK(job.snapshot().reason == lm::paused_postcopy);
 }

@@ -16,6 +16,7 @@
 #include "command_line/domain_document.hpp"
 #include "driver/libvirt_states.hpp"
 #include "process/cpu_affinity.hpp"
+#include "migration/migration_states.hpp"
 #include "qmp/monitor_connect.hpp"
 
 namespace virtkit::qemu {
@@ -319,6 +320,8 @@ void RunningDomain::set_state(std::int32_t state, std::int32_t reason, std::int3
 {
     {
         const std::lock_guard lock(mutex_);
+        if (state == VIRTKIT_DOMAIN_RUNNING)
+            pause_requested_ = false;  // a later STOP is not that old pause (e.g. after a migration's rollback)
         if (live_.state == state && live_.reason == reason)
             return;
         live_.state = state;
@@ -332,12 +335,16 @@ void RunningDomain::set_state(std::int32_t state, std::int32_t reason, std::int3
 
 void RunningDomain::on_event(const QmpEvent &event)
 {
-    bool started = false, user_pause = false, stopped_for_us = false, migrating = false;
+    bool started = false, user_pause = false, stopped_for_us = false, migrating = false, migration_saved = false;
     {
         const std::lock_guard lock(mutex_);
         started = started_;
         migrating = migration_owns_vcpus_;
         user_pause = pause_requested_;
+        // a job an earlier process saved and nobody re-derived yet: its QEMU
+        // may still stop for the migration (never a user or unknown pause)
+        const auto saved = live_.extra.find("migration");
+        migration_saved = saved != live_.extra.end() && !saved->second.empty();
         // after a guest shutdown or a panic QEMU pauses; that is not a user pause
         stopped_for_us = live_.state == VIRTKIT_DOMAIN_SHUTDOWN || live_.state == VIRTKIT_DOMAIN_CRASHED ||
                          live_.fake_reboot || destroying_;
@@ -345,6 +352,9 @@ void RunningDomain::on_event(const QmpEvent &event)
     if (started) {
         if ((event.name == "STOP" || event.name == "RESUME") && migrating) {
             // the migration job sets the state from the same event
+        } else if (event.name == "STOP" && !stopped_for_us && migration_saved && !user_pause) {
+            set_state(VIRTKIT_DOMAIN_PAUSED, libvirt_migration::paused_migration, VIRTKIT_EVENT_SUSPENDED,
+                      libvirt_migration::suspended_migrated);
         } else if (event.name == "STOP" && !stopped_for_us) {
             set_state(VIRTKIT_DOMAIN_PAUSED, user_pause ? libvirt::paused_user : libvirt::paused_unknown,
                       VIRTKIT_EVENT_SUSPENDED, libvirt::suspended_paused);
@@ -526,15 +536,23 @@ void RunningDomain::actor_loop()
 
 void RunningDomain::suspend()
 {
+    bool outgoing = false;
     {
         const std::lock_guard lock(mutex_);
         if (live_.state != VIRTKIT_DOMAIN_RUNNING)
             throw Error(VIRTKIT_ERR_OPERATION_INVALID, "the domain is not running");
-        pause_requested_ = true;
+        outgoing = migration_owns_vcpus_ && migration_outgoing_;
+        pause_requested_ = !outgoing;
     }
     monitor_->execute("stop", 5s);
-    // QEMU answers before or after its STOP event; the state is set either way
-    set_state(VIRTKIT_DOMAIN_PAUSED, libvirt::paused_user, VIRTKIT_EVENT_SUSPENDED, libvirt::suspended_paused);
+    // QEMU answers before or after its STOP event; the state is set either way.
+    // During an outgoing migration (migrate --timeout) libvirt reports the
+    // pause as the migration's, as the job does for the same STOP.
+    if (outgoing)
+        set_state(VIRTKIT_DOMAIN_PAUSED, libvirt_migration::paused_migration, VIRTKIT_EVENT_SUSPENDED,
+                  libvirt_migration::suspended_migrated);
+    else
+        set_state(VIRTKIT_DOMAIN_PAUSED, libvirt::paused_user, VIRTKIT_EVENT_SUSPENDED, libvirt::suspended_paused);
 }
 
 void RunningDomain::resume()
@@ -553,10 +571,11 @@ void RunningDomain::destroy() { destroy_as(libvirt::shutoff_destroyed, libvirt::
 
 void RunningDomain::destroy_migrated() { destroy_as(libvirt::shutoff_migrated, libvirt::stopped_migrated); }
 
-void RunningDomain::set_migration_owns_vcpu_state(bool owns)
+void RunningDomain::set_migration_owns_vcpu_state(bool owns, bool outgoing)
 {
     const std::lock_guard lock(mutex_);
     migration_owns_vcpus_ = owns;
+    migration_outgoing_ = owns && outgoing;
 }
 
 void RunningDomain::set_migration_state(std::int32_t state, std::int32_t reason, std::int32_t event,

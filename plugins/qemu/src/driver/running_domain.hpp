@@ -106,7 +106,8 @@ public:
     std::optional<std::string> extra(const std::string &key) const;
     // While a migration job runs it owns the state: STOP/RESUME are left to
     // it, and it sets state, reason and event (saved and announced here).
-    void set_migration_owns_vcpu_state(bool owns);
+    // `outgoing`: this host is the source (a suspend is then the migration's pause).
+    void set_migration_owns_vcpu_state(bool owns, bool outgoing);
     void set_migration_state(std::int32_t state, std::int32_t reason, std::int32_t event, std::int32_t detail);
 
 private:
@@ -151,6 +152,7 @@ private:
     bool panicked_ = false;
     bool pause_requested_ = false;
     bool migration_owns_vcpus_ = false;
+    bool migration_outgoing_ = false;
     std::int32_t destroy_reason_ = 2, destroy_detail_ = 1;  // shutoff/destroyed, STOPPED/destroyed
     bool finishing_ = false;
     bool finished_ = false;

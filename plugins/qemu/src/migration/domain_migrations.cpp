@@ -154,6 +154,12 @@ DomainMigrations::Tracked DomainMigrations::tracked(const std::string &uuid, Mig
                                                        d->set_migration_state(c.state, c.reason, c.event, c.detail);
                                                });
         const std::weak_ptr<MigrationJob> weak_job = t.job;
+        t.job->set_persist([this, weak_domain, weak_job] {
+            const auto d = weak_domain.lock();
+            const auto j = weak_job.lock();
+            if (d && j && d->is_active())
+                save(Tracked{d, j});
+        });
         domain->add_qmp_listener([this, weak_job, uuid](const QmpEvent &event) {
             const auto job = weak_job.lock();
             if (!job)
@@ -174,10 +180,25 @@ DomainMigrations::Tracked DomainMigrations::tracked(const std::string &uuid, Mig
     return t;
 }
 
+void DomainMigrations::rederive_saved_job(const std::string &uuid)
+{
+    if (existing_job(uuid))
+        return;
+    std::shared_ptr<RunningDomain> domain;
+    try {
+        domain = connection_.managed_domain(uuid);
+    } catch (const Error &) {
+        return;  // not running here (or another process manages it): nothing to re-derive
+    }
+    const auto saved = domain->extra("migration");
+    if (saved && !saved->empty())
+        tracked(uuid, MigrationJob::parse_saved_state(*saved).side);
+}
+
 void DomainMigrations::save(const Tracked &t)
 {
     const JobSnapshot job = t.job->snapshot();
-    t.domain->set_migration_owns_vcpu_state(job.active());
+    t.domain->set_migration_owns_vcpu_state(job.active(), t.job->side() == MigrationSide::source);
     t.domain->set_extra("migration", job.active() ? t.job->saved_state() : std::string());
 }
 
@@ -276,8 +297,14 @@ DomainMigrations::Step DomainMigrations::prepare(const std::string &params_json,
     const DomainDefinition wanted = DomainDefinition::parse(xml, false);
     bool existed = false;
     try {
-        const DomainSummary present = connection_.lookup_by_uuid(wanted.uuid);
+        DomainSummary present = connection_.lookup_by_uuid(wanted.uuid);
         existed = true;
+        if (present.id > 0) {
+            // An incoming QEMU a killed manager left, whose guest never ran,
+            // is cleaned up by its re-derivation (as libvirt's restart does).
+            rederive_saved_job(present.uuid);
+            present = connection_.lookup_by_uuid(wanted.uuid);
+        }
         if (present.id > 0)
             throw Error(VIRTKIT_ERR_OPERATION_INVALID,
                         "domain '" + present.name + "' is already running on the destination");
@@ -417,6 +444,7 @@ void DomainMigrations::start_postcopy(const std::string &uuid)
 
 void DomainMigrations::abort_job(const std::string &uuid, std::uint32_t flags)
 {
+    rederive_saved_job(uuid);
     const auto job = existing_job(uuid);
     if (!job || !job->snapshot().active())
         throw Error(VIRTKIT_ERR_OPERATION_INVALID, "no job is running for this domain");
@@ -431,6 +459,7 @@ void DomainMigrations::abort_job(const std::string &uuid, std::uint32_t flags)
 std::string DomainMigrations::job_stats(const std::string &uuid, std::uint32_t flags)
 {
     connection_.lookup_by_uuid(uuid);  // NO_DOMAIN for an unknown one
+    rederive_saved_job(uuid);
     const auto job = existing_job(uuid);
     if (!job)
         return R"({"type":0,"phase":"none","status":"none"})";

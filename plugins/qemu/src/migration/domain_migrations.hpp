@@ -57,6 +57,10 @@ private:
     // re-derived) on first use.
     Tracked tracked(const std::string &uuid, MigrationSide side);
     std::shared_ptr<MigrationJob> existing_job(const std::string &uuid);
+    // Re-derives a job an earlier process saved for `uuid`'s running QEMU, if
+    // none is tracked yet: domjobinfo, domjobabort and Prepare must see (and
+    // act on) what a killed manager left, not report "no job".
+    void rederive_saved_job(const std::string &uuid);
     void save(const Tracked &t);
     void restore(const Tracked &t, const std::string &saved);
     void complete_unattended(const std::string &uuid);

@@ -107,6 +107,11 @@ void MigrationJob::start(MigrationPhase first, std::uint32_t flags)
             throw Error(VIRTKIT_ERR_OPERATION_INVALID,
                         "a broken post-copy migration of this domain is waiting to be resumed "
                         "(migrate --postcopy --postcopy-resume)");
+        if (job_.completed_unconfirmed)
+            throw Error(VIRTKIT_ERR_OPERATION_INVALID,
+                        "the previous migration of this domain completed in QEMU, but its managing process died "
+                        "before the destination was started or cancelled; the domain stays paused here until "
+                        "'domjobabort' resumes it here (the destination's copy never ran) or 'destroy' stops it");
         if (job_.active())
             throw Error(VIRTKIT_ERR_OPERATION_INVALID, std::string("another migration job is already running "
                                                                    "for this domain (phase ") +
@@ -129,11 +134,17 @@ void MigrationJob::start(MigrationPhase first, std::uint32_t flags)
 
 void MigrationJob::set_phase(MigrationPhase next)
 {
-    const std::lock_guard lock(mutex_);
-    check_phase_order(side_, job_.phase, next);
-    job_.phase = next;
-    touched_locked();
+    {
+        const std::lock_guard lock(mutex_);
+        check_phase_order(side_, job_.phase, next);
+        job_.phase = next;
+        touched_locked();
+    }
+    if (persist_)
+        persist_();
 }
+
+void MigrationJob::set_persist(std::function<void()> persist) { persist_ = std::move(persist); }
 
 void MigrationJob::finish_job(JobStatus final_status, const std::string &error)
 {
@@ -150,6 +161,7 @@ void MigrationJob::finish_job(JobStatus final_status, const std::string &error)
         last_ = std::make_pair(job_, stats_);
         job_.phase = P::none;
         job_.postcopy_broken = false;
+        job_.completed_unconfirmed = false;
         touched_locked();
     }
     deliver();
@@ -340,9 +352,13 @@ void MigrationJob::set_domain_state(std::int32_t state, std::int32_t reason, std
 
 void MigrationJob::mark_destination_started()
 {
-    const std::lock_guard lock(mutex_);
-    job_.destination_started = true;
-    touched_locked();
+    {
+        const std::lock_guard lock(mutex_);
+        job_.destination_started = true;
+        touched_locked();
+    }
+    if (persist_)
+        persist_();
 }
 
 void MigrationJob::begin_recovery_attempt()
@@ -358,18 +374,28 @@ JobSnapshot MigrationJob::wait_until(const std::function<bool(const JobSnapshot 
 {
     auto next_poll = std::chrono::steady_clock::now() + poll_every;
     for (;;) {
+        std::optional<JobSnapshot> result;
         {
             std::unique_lock lock(mutex_);
             for (;;) {
-                if (done(job_))
-                    return job_;
                 const auto now = std::chrono::steady_clock::now();
-                if (now >= deadline)
-                    return job_;
+                if (done(job_) || now >= deadline) {
+                    result = job_;
+                    break;
+                }
                 if (poll && now >= next_poll)
                     break;
                 changed_.wait_until(lock, poll ? std::min(deadline, next_poll) : deadline);
             }
+        }
+        if (result) {
+            // The input that satisfied us may still be announcing its state
+            // change on the monitor's thread (inputs wake waiters before they
+            // deliver): let it land, so a caller that returns now never shows
+            // the domain's state from before (the running/booted source seen
+            // right after Perform switched to post-copy).
+            deliver();
+            return *result;
         }
         next_poll = std::chrono::steady_clock::now() + poll_every;
         poll();  // without the lock: it feeds on_query_migrate
@@ -392,6 +418,10 @@ RestartAction MigrationJob::restore(MigrationPhase saved, std::uint32_t flags, b
         job_.status = job_status_of(qemu, JobStatus::migrating);
         job_.phase = saved;
         job_.postcopy_started = postcopy;
+        // libvirt resumes after a rollback only a domain the migration paused
+        job_.running_at_start = job_.state == VIRTKIT_DOMAIN_RUNNING ||
+                                (job_.state == VIRTKIT_DOMAIN_PAUSED &&
+                                 (job_.reason == lm::paused_migration || job_.reason == lm::paused_unknown));
         started_at_ = std::chrono::steady_clock::now();
 
         // phases after which post-copy may be running with both sides needed
@@ -401,8 +431,18 @@ RestartAction MigrationJob::restore(MigrationPhase saved, std::uint32_t flags, b
             case P::none: action = RestartAction::nothing; break;
             case P::begin3: action = RestartAction::drop_job; break;
             case P::perform3:
-                // Finish was never called: the destination has not run
-                action = RestartAction::cancel_and_resume;
+                // Perform never returned, so Finish never started the
+                // destination.  Still migrating: cancel and resume (libvirt).
+                // Completed: the destination holds a whole paused copy whose
+                // fate this host cannot see (its manager may be gone too, or
+                // a user may resume it): not resumed blindly, Confirm or
+                // domjobabort decides.
+                if (qemu == Q::completed) {
+                    action = RestartAction::wait_for_confirm;
+                    job_.completed_unconfirmed = true;
+                } else {
+                    action = RestartAction::cancel_and_resume;
+                }
                 break;
             case P::perform3_done:
             case P::confirm3_cancelled:
@@ -464,6 +504,9 @@ RestartAction MigrationJob::restore(MigrationPhase saved, std::uint32_t flags, b
                 postcopy_failed_locked();
             }
         }
+        if (action == RestartAction::wait_for_confirm && job_.state != VIRTKIT_DOMAIN_PAUSED)
+            change_state_locked(VIRTKIT_DOMAIN_PAUSED, lm::paused_migration, VIRTKIT_EVENT_SUSPENDED,
+                                lm::suspended_migrated);
         if (action == RestartAction::complete && !source)
             change_state_locked(VIRTKIT_DOMAIN_RUNNING, lm::running_migrated, VIRTKIT_EVENT_RESUMED,
                                 lm::resumed_migrated);
@@ -572,6 +615,10 @@ MigrationJob::Saved MigrationJob::parse_saved_state(const std::string &json)
         if (!phase)
             throw Error(VIRTKIT_ERR_INTERNAL, "saved migration state names an unknown phase");
         saved.phase = *phase;
+        saved.side = object->optValue<std::string>("side", to_string(MigrationSide::source)) ==
+                             to_string(MigrationSide::destination)
+                         ? MigrationSide::destination
+                         : MigrationSide::source;
         saved.flags = object->getValue<std::uint32_t>("flags");
         saved.destination_started = object->getValue<bool>("destination_started");
     } catch (const Poco::Exception &e) {

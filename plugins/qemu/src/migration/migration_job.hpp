@@ -52,6 +52,11 @@ struct JobSnapshot {
     bool recovery_seen = false;        // recover-setup/recover/active since this resume began
     bool postcopy_broken = false;      // libvirt's asyncPaused: kept alive, waiting for a resume
     bool running_at_start = false;     // a rollback resumes only a domain that ran
+    // Restored after a restart: QEMU completed the stream but Perform never
+    // returned (its manager died), so no Finish ran or will run.  Whether the
+    // destination is gone is unknown here: the source stays paused until
+    // Confirm or domjobabort decides (never resumed blindly).
+    bool completed_unconfirmed = false;
     std::int32_t state = 0, reason = 0;
     std::uint64_t inputs = 0;          // counts every input; lets a waiter see "something happened"
     bool active() const { return phase != MigrationPhase::none; }
@@ -67,7 +72,7 @@ enum class RestartAction {
     complete,             // QEMU says completed: finish the job (source: stop QEMU)
     keep_unattended,      // post-copy still running: leave it, complete on `completed`
     keep_postcopy_failed, // broken post-copy: keep both sides, wait for a resume
-    wait_for_confirm,     // pre-copy done on the source, the result of Finish unknown: stay paused
+    wait_for_confirm,     // QEMU completed, the destination's fate unknown: stay paused for Confirm/domjobabort
 };
 const char *to_string(RestartAction action);
 
@@ -87,8 +92,13 @@ public:
     // destination).  A second job while one is active is refused at once,
     // and so is a broken post-copy job: it can only be resumed.
     void start(MigrationPhase first, std::uint32_t flags);
-    // Moves to `next`, or throws (see check_phase_order).
+    // Moves to `next`, or throws (see check_phase_order).  Then persists.
     void set_phase(MigrationPhase next);
+    // Called (no lock held, on the step's thread) after each phase change and
+    // mark_destination_started, so what a restart re-derives from is saved
+    // before the step goes on to QEMU: a manager killed inside Perform must
+    // leave "perform3" behind, not "begin3" (libvirt saves at each phase too).
+    void set_persist(std::function<void()> persist);
     // Ends the job; the last status is kept for domjobinfo --completed.
     void finish_job(JobStatus final_status, const std::string &error = {});
 
@@ -141,6 +151,7 @@ public:
     // What must survive a restart, as one JSON object; and back.
     std::string saved_state() const;
     struct Saved {
+        MigrationSide side = MigrationSide::source;
         MigrationPhase phase = MigrationPhase::none;
         std::uint32_t flags = 0;
         bool destination_started = false;
@@ -158,6 +169,7 @@ private:
 
     const MigrationSide side_;
     Listener listener_;
+    std::function<void()> persist_;  // set once, before any step runs
 
     mutable std::mutex mutex_;
     std::condition_variable changed_;

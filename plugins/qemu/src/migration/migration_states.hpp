@@ -12,6 +12,7 @@ enum : std::int32_t {
     running_migration_canceled = 6,
     running_postcopy = 10,
     running_postcopy_failed = 11,
+    paused_unknown = 0,
     paused_user = 1,
     paused_migration = 2,
     paused_postcopy = 12,

@@ -263,6 +263,12 @@ void SourceMigration::abort(std::uint32_t flags)
         throw Error(VIRTKIT_ERR_OPERATION_INVALID, std::string("the migration could not be paused: QEMU reports it ") +
                                                        to_string(paused.status));
     }
+    if (now.completed_unconfirmed) {
+        // The user's decision after a restart (see MigrationJob::restore):
+        // the destination's copy never ran, keep the guest here.
+        roll_back(JobStatus::canceled, "aborted after the managing process restarted; the destination never ran");
+        return;
+    }
     if (now.postcopy_started)
         throw Error(VIRTKIT_ERR_OPERATION_INVALID,
                     "cannot abort migration in post-copy mode (domjobabort --postcopy pauses it)");
