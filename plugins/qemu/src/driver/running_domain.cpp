@@ -161,8 +161,11 @@ void RunningDomain::launch(const DomainDefinition &definition, bool kvm_usable, 
             save_locked();
         }
         watch_ = std::make_unique<ProcessWatch>(child_->pid());
+        // As long as libvirt waits: a guest with a large loader blob or
+        // preallocated memory takes seconds to answer; a QEMU that exits
+        // early is noticed at once.
         monitor_ = connect_to_started_qemu(*child_, files_.monitor().string(), log_path_, monitor_options(),
-                                           std::chrono::steady_clock::now() + 10s);
+                                           std::chrono::steady_clock::now() + 30s);
         record_pty_paths(pty_chardevs(definition.xml));
         if (const auto cpus = host_cpuset(definition.xml); !cpus.empty())
             pin_process_threads(child_->pid(), cpus);  // before any guest code runs
