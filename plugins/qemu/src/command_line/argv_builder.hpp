@@ -40,6 +40,8 @@ public:
     bool boot_order_on_devices = false;  // some device has <boot order=...>
     std::set<std::string> controllers;  // "scsi0", "virtio-serial0", "usb", ...
     std::map<int, std::string> scsi_models;  // index -> driver
+    std::vector<std::string> pty_chardevs;   // chardev ids of pty character devices (QemuCommandLine)
+    std::set<std::uint64_t> host_cpus;       // <vcpu cpuset> (QemuCommandLine)
 
 private:
     std::map<std::string, int> counters_;

@@ -133,6 +133,9 @@ std::vector<CharacterDevice> character_devices(const xmlNode *devices)
 void add_character_devices(const xmlNode *devices, ArgvBuilder &out)
 {
     for (const CharacterDevice &device : character_devices(devices)) {
+        if (device.role != CharacterDevice::serial_console_of_first_serial &&
+            xml::attr_or(device.element, "type", "pty") == "pty")
+            out.pty_chardevs.push_back(device.chardev);
         switch (device.role) {
         case CharacterDevice::serial:
             add_serial(device.element, device.number, device.chardev, out);
@@ -146,17 +149,6 @@ void add_character_devices(const xmlNode *devices, ArgvBuilder &out)
             break;
         }
     }
-}
-
-std::vector<std::string> pty_chardevs(std::string_view domain_xml)
-{
-    const DomainDocument document(domain_xml);
-    std::vector<std::string> found;
-    for (const CharacterDevice &device : character_devices(xml::child(document.root(), "devices")))
-        if (device.role != CharacterDevice::serial_console_of_first_serial &&
-            xml::attr_or(device.element, "type", "pty") == "pty")
-            found.push_back(device.chardev);
-    return found;
 }
 
 std::string with_pty_paths(std::string_view domain_xml, const std::map<std::string, std::string> &pty_by_chardev)

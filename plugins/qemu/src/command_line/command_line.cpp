@@ -194,6 +194,8 @@ QemuCommandLine build_command_line(std::string_view domain_xml, const CommandLin
 
     result.args = std::move(out.args);
     result.environment = std::move(out.environment);
+    result.pty_chardevs = std::move(out.pty_chardevs);
+    result.host_cpus = std::move(out.host_cpus);
     return result;
 }
 

@@ -37,6 +37,11 @@ struct QemuCommandLine {
     std::string emulator;
     std::vector<std::string> args;  // without the emulator
     std::vector<std::pair<std::string, std::string>> environment;  // from <qemu:env>
+    // Chardev ids of the pty character devices ("charserial0", ...): what to
+    // look up in QMP's query-chardev once QEMU has opened them.
+    std::vector<std::string> pty_chardevs;
+    // <vcpu cpuset='...'>: the host CPUs QEMU's threads are pinned to (empty: no pinning).
+    std::set<std::uint64_t> host_cpus;
 
     std::vector<std::string> argv() const;  // emulator, then args
 };
@@ -45,11 +50,6 @@ struct QemuCommandLine {
 // VIRTKIT_ERR_NO_SUPPORT for what the driver cannot honour.
 QemuCommandLine build_command_line(std::string_view domain_xml, const CommandLineOptions &options);
 
-// <vcpu cpuset='...'>: the host CPUs QEMU's threads are pinned to (empty: no pinning).
-std::set<std::uint64_t> host_cpuset(std::string_view domain_xml);
-// Chardev ids of the XML's pty character devices ("charserial0", ...): what
-// to look up in QMP's query-chardev once QEMU has opened them.
-std::vector<std::string> pty_chardevs(std::string_view domain_xml);
 // The live XML with the pty paths QEMU opened (chardev id -> /dev/pts/N), as
 // libvirt shows them: <source path='/dev/pts/N'/>, and tty='...' on <console>.
 std::string with_pty_paths(std::string_view domain_xml, const std::map<std::string, std::string> &pty_by_chardev);

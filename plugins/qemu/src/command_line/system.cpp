@@ -147,8 +147,6 @@ std::string smp(const xmlNode *domain)
     if (vcpu && xml::attr_or(vcpu, "placement", "static") != "static")
         throw Error(VIRTKIT_ERR_NO_SUPPORT, "<vcpu placement='" + xml::attr_or(vcpu, "placement", "") +
                                                 "'> is not supported (static, with cpuset)");
-    if (vcpu && xml::attr(vcpu, "cpuset"))  // applied to QEMU's threads once it runs (see host_cpuset)
-        parse_cpuset(*xml::attr(vcpu, "cpuset"), "<vcpu cpuset>");
     const std::uint64_t current = vcpu && xml::attr(vcpu, "current")
                                       ? parse_number(*xml::attr(vcpu, "current"), "<vcpu current>")
                                       : max;
@@ -491,20 +489,14 @@ void add_system(const xmlNode *domain, ArgvBuilder &out)
     }
     out.add("-m", memory(domain, numa_kib));
     out.add("-smp", smp(domain));
+    if (const xmlNode *vcpu = xml::child(domain, "vcpu"); vcpu && xml::attr(vcpu, "cpuset"))
+        out.host_cpus = parse_cpuset(*xml::attr(vcpu, "cpuset"), "<vcpu cpuset>");  // pinned once QEMU runs
     out.args.insert(out.args.end(), numa_args.begin(), numa_args.end());
     out.add("-uuid", *uuid);
     out.args.insert(out.args.end(), clock_args.begin(), clock_args.end());
     add_lifecycle_actions(domain, out);
     add_power_management(xml::child(domain, "pm"), out);
     out.args.insert(out.args.end(), firmware_args.begin(), firmware_args.end());
-}
-
-std::set<std::uint64_t> host_cpuset(std::string_view domain_xml)
-{
-    const DomainDocument document(domain_xml);
-    const xmlNode *vcpu = xml::child(document.root(), "vcpu");
-    const auto cpuset = vcpu ? xml::attr(vcpu, "cpuset") : std::nullopt;
-    return cpuset ? parse_cpuset(*cpuset, "<vcpu cpuset>") : std::set<std::uint64_t>{};
 }
 
 }  // namespace virtkit::qemu

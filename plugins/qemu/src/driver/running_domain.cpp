@@ -166,9 +166,9 @@ void RunningDomain::launch(const DomainDefinition &definition, bool kvm_usable, 
         // early is noticed at once.
         monitor_ = connect_to_started_qemu(*child_, files_.monitor().string(), log_path_, monitor_options(),
                                            std::chrono::steady_clock::now() + 30s);
-        record_pty_paths(pty_chardevs(definition.xml));
-        if (const auto cpus = host_cpuset(definition.xml); !cpus.empty())
-            pin_process_threads(child_->pid(), cpus);  // before any guest code runs
+        record_pty_paths(line.pty_chardevs);
+        if (!line.host_cpus.empty())
+            pin_process_threads(child_->pid(), line.host_cpus);  // before any guest code runs
         if (!options.leave_paused)
             monitor_->execute("cont", 5s);
     } catch (...) {
